@@ -1,0 +1,8 @@
+//! Strongroom's signer: the token-administration commands of the `strongroom` tool today, and
+//! the DNSSEC ceremony (KSR in, SKR out) as it lands.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod demo;
+pub mod error;
+pub mod secrets;
