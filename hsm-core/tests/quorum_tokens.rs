@@ -13,16 +13,26 @@ use hsm_core::secret::SecretBytes;
 use hsm_core::token::NewQuorum;
 
 fn card_pins(n: usize) -> Vec<SecretBytes> {
-    (1..=n).map(|i| SecretBytes::new(format!("card-pin-{i}").into_bytes())).collect()
+    (1..=n)
+        .map(|i| SecretBytes::new(format!("card-pin-{i}").into_bytes()))
+        .collect()
 }
 
 fn open(cards: &[Vec<u8>], pins: &[SecretBytes], which: &[usize]) -> Vec<OpenedCard> {
-    which.iter().map(|&i| quorum::open_card(&cards[i], pins[i].expose()).unwrap()).collect()
+    which
+        .iter()
+        .map(|&i| quorum::open_card(&cards[i], pins[i].expose()).unwrap())
+        .collect()
 }
 
 fn quorum_token(hsm: &hsm_core::Hsm, label: &str, pins: &[SecretBytes]) -> (u64, Vec<Vec<u8>>) {
-    let quorum = NewQuorum { threshold: 3, card_pins: pins, card_kdf: KdfParams::TESTING };
-    hsm.create_quorum_token(label, SO_PIN, USER_PIN, quorum).unwrap()
+    let quorum = NewQuorum {
+        threshold: 3,
+        card_pins: pins,
+        card_kdf: KdfParams::TESTING,
+    };
+    hsm.create_quorum_token(label, SO_PIN, USER_PIN, quorum)
+        .unwrap()
 }
 
 #[test]
@@ -41,7 +51,11 @@ fn a_quorum_token_is_dark_until_three_cards_activate_it() {
         hsm.login(session, ck::CKU_USER, USER_PIN),
         Err(Error::AwaitingQuorum { threshold: 3 })
     ));
-    assert_eq!(hsm.token_info(slot).unwrap().summary.flags & ck::CKF_USER_PIN_COUNT_LOW, 0, "no PIN try was spent");
+    assert_eq!(
+        hsm.token_info(slot).unwrap().summary.flags & ck::CKF_USER_PIN_COUNT_LOW,
+        0,
+        "no PIN try was spent"
+    );
     assert!(matches!(
         hsm.activate(slot, &open(&cards, &pins, &[0, 4])),
         Err(Error::Quorum(QuorumError::TooFewCards { have: 2, need: 3 }))
@@ -50,7 +64,8 @@ fn a_quorum_token_is_dark_until_three_cards_activate_it() {
         hsm.activate(slot, &open(&cards, &pins, &[0, 4, 4])),
         Err(Error::Quorum(QuorumError::DuplicateCard { card: 5 }))
     ));
-    hsm.activate(slot, &open(&cards, &pins, &[0, 2, 4])).unwrap();
+    hsm.activate(slot, &open(&cards, &pins, &[0, 2, 4]))
+        .unwrap();
     hsm.login(session, ck::CKU_USER, USER_PIN).unwrap();
     let (public, private) = generate_pair(&hsm, session, "ksk", true).unwrap();
     let mechanism = Mechanism::new(ck::CKM_SHA256_RSA_PKCS);
@@ -62,13 +77,24 @@ fn a_quorum_token_is_dark_until_three_cards_activate_it() {
     // Another process starts dark again; any other three cards bring the same key back.
     let other = test_hsm(dir.path());
     let session = other.open_session(slot, true).unwrap();
-    assert!(matches!(other.login(session, ck::CKU_USER, USER_PIN), Err(Error::AwaitingQuorum { .. })));
-    other.activate(slot, &open(&cards, &pins, &[1, 2, 3])).unwrap();
+    assert!(matches!(
+        other.login(session, ck::CKU_USER, USER_PIN),
+        Err(Error::AwaitingQuorum { .. })
+    ));
+    other
+        .activate(slot, &open(&cards, &pins, &[1, 2, 3]))
+        .unwrap();
     other.login(session, ck::CKU_USER, USER_PIN).unwrap();
     let keys = all_objects(&other, session, &vec![label_attr("ksk")]);
     assert_eq!(keys.len(), 2);
-    other.sign_init(session, &mechanism, private_of(&other, session, &keys)).unwrap();
-    assert_eq!(other.sign(session, b"dnskey rrset").unwrap(), signature, "same key, deterministic RSA");
+    other
+        .sign_init(session, &mechanism, private_of(&other, session, &keys))
+        .unwrap();
+    assert_eq!(
+        other.sign(session, b"dnskey rrset").unwrap(),
+        signature,
+        "same key, deterministic RSA"
+    );
 }
 
 fn private_of(hsm: &hsm_core::Hsm, session: u64, handles: &[u64]) -> u64 {
@@ -92,7 +118,10 @@ fn cards_of_another_token_do_not_activate() {
         hsm.activate(slot, &open(&other_cards, &pins, &[0, 1, 2])),
         Err(Error::Quorum(QuorumError::ForeignToken { .. }))
     ));
-    assert!(!hsm.slot_token(slot).unwrap().unwrap().is_activated(), "nothing left behind");
+    assert!(
+        !hsm.slot_token(slot).unwrap().unwrap().is_activated(),
+        "nothing left behind"
+    );
 }
 
 #[test]
@@ -100,14 +129,24 @@ fn private_keys_of_a_quorum_token_are_sealed_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let hsm = test_hsm(dir.path());
     let pins = card_pins(3);
-    let quorum = NewQuorum { threshold: 2, card_pins: &pins, card_kdf: KdfParams::TESTING };
-    let (slot, cards) = hsm.create_quorum_token("sealed", SO_PIN, USER_PIN, quorum).unwrap();
+    let quorum = NewQuorum {
+        threshold: 2,
+        card_pins: &pins,
+        card_kdf: KdfParams::TESTING,
+    };
+    let (slot, cards) = hsm
+        .create_quorum_token("sealed", SO_PIN, USER_PIN, quorum)
+        .unwrap();
     hsm.activate(slot, &open(&cards, &pins, &[0, 1])).unwrap();
     let session = user_session(&hsm, slot);
     let (_, private) = generate_pair(&hsm, session, "k", true).unwrap();
     // The private exponent is sensitive, so look for the (public) modulus instead: it is in
     // the clear only in the public key's record.
-    let modulus = hsm.get_attributes(session, private, &[ck::CKA_MODULUS]).unwrap().remove(0).unwrap();
+    let modulus = hsm
+        .get_attributes(session, private, &[ck::CKA_MODULUS])
+        .unwrap()
+        .remove(0)
+        .unwrap();
     let mut private_files = 0;
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let objects = entry.unwrap().path().join("objects");
@@ -118,5 +157,8 @@ fn private_keys_of_a_quorum_token_are_sealed_on_disk() {
             }
         }
     }
-    assert_eq!(private_files, 1, "the private key's record (and so its modulus) is sealed; the public key's is not");
+    assert_eq!(
+        private_files, 1,
+        "the private key's record (and so its modulus) is sealed; the public key's is not"
+    );
 }

@@ -2,6 +2,7 @@
 //! its object) at `*Init`; the crypto itself runs with no lock but the session's own.
 
 use cryptoki_sys as ck;
+use zeroize::Zeroize;
 
 use super::{Hsm, lock};
 use crate::attr::{Attributes, Template};
@@ -327,7 +328,11 @@ impl Hsm {
         let value = crypto::aes_key_unwrap(kek_value, wrapped, pad)?;
         let mut with_value = template.clone();
         with_value.push((ck::CKA_VALUE, value.expose().to_vec()));
-        let mut attrs = object::from_template(&with_value, Origin::Unwrapped, &Attributes::new())?;
+        let built = object::from_template(&with_value, Origin::Unwrapped, &Attributes::new());
+        if let Some((_, value)) = with_value.last_mut() {
+            value.zeroize();
+        }
+        let mut attrs = built?;
         if attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_SECRET_KEY) {
             return Err(Error::TemplateInconsistent(
                 "only secret keys can be unwrapped".into(),

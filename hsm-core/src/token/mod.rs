@@ -5,29 +5,33 @@
 //! processes may have written), and every write happens inside one store transaction under the
 //! token's exclusive lock.
 
+mod auth;
+mod entry;
 mod index;
 pub mod meta;
 mod record;
+mod state;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use cryptoki_sys as ck;
 
 use crate::attr::{AttrType, Attributes};
-use crate::crypto::{CryptoProvider, SigningKey, VerifyingKey};
+use crate::crypto::CryptoProvider;
 use crate::error::{Error, Result};
 use crate::kdf::KdfParams;
-use crate::keys;
-use crate::quorum::{self, OpenedCard, QuorumRecord};
+use crate::quorum::{self, QuorumRecord};
 use crate::secret::{SecretBytes, Tmk};
 use crate::store::{Changes, FileStore, ObjectId, SeenState, Storage, Transaction};
 use index::Index;
 use meta::{PinState, Role, TokenMeta};
 
+pub use entry::ObjectEntry;
 pub use meta::{MAX_PIN_FAILURES, MAX_PIN_LEN, MIN_PIN_LEN};
+use state::{TokenState, sealed_body};
 
 /// Object handles are unique across all tokens of the process, as SoftHSM's are, so a handle
 /// from one slot can never silently address an object in another.
@@ -38,72 +42,6 @@ static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 pub enum UserType {
     So,
     User,
-}
-
-/// A decoded object and its parsed keys, cached so a key is parsed once, not per operation.
-#[derive(Debug)]
-pub struct ObjectEntry {
-    pub id: ObjectId,
-    pub handle: u64,
-    pub attrs: Attributes,
-    /// The session that owns a session object; `None` for token objects.
-    pub session: Option<u64>,
-    /// The sealed body of a private token object's record, kept so a PIN-only token can
-    /// drop the decrypted form at logout and decode it again at the next login.
-    sealed_record: Option<Vec<u8>>,
-    signer: OnceLock<Arc<dyn SigningKey>>,
-    verifier: OnceLock<Arc<dyn VerifyingKey>>,
-}
-
-impl ObjectEntry {
-    fn new(
-        id: ObjectId,
-        handle: u64,
-        attrs: Attributes,
-        session: Option<u64>,
-        sealed_record: Option<Vec<u8>>,
-    ) -> Self {
-        Self {
-            id,
-            handle,
-            attrs,
-            session,
-            sealed_record,
-            signer: OnceLock::new(),
-            verifier: OnceLock::new(),
-        }
-    }
-
-    pub fn is_private(&self) -> bool {
-        self.attrs.bool(ck::CKA_PRIVATE).unwrap_or(true)
-    }
-
-    pub fn is_token_object(&self) -> bool {
-        self.session.is_none()
-    }
-
-    /// The parsed private key, built on first use and then shared.
-    pub fn signing_key(&self, provider: &CryptoProvider) -> Result<Arc<dyn SigningKey>> {
-        if let Some(key) = self.signer.get() {
-            return Ok(key.clone());
-        }
-        let material = keys::private_material(&self.attrs)?;
-        let key = provider.keys.load_private(&material)?;
-        Ok(self.signer.get_or_init(|| key).clone())
-    }
-
-    /// The parsed public key (of a public key object, or the public half of a private key).
-    pub fn verifying_key(&self, provider: &CryptoProvider) -> Result<Arc<dyn VerifyingKey>> {
-        if let Some(key) = self.verifier.get() {
-            return Ok(key.clone());
-        }
-        let material = match self.attrs.ulong(ck::CKA_CLASS) {
-            Some(ck::CKO_PRIVATE_KEY) => self.signing_key(provider)?.public().clone(),
-            _ => keys::public_material(&self.attrs)?,
-        };
-        let key = provider.keys.load_public(&material)?;
-        Ok(self.verifier.get_or_init(|| key).clone())
-    }
 }
 
 /// What a new token starts with.
@@ -136,20 +74,6 @@ pub struct TokenSummary {
     pub quorum: Option<(u8, u8)>,
     pub activated: bool,
     pub objects: usize,
-}
-
-struct TokenState {
-    seen: SeenState,
-    meta: TokenMeta,
-    objects: HashMap<ObjectId, Arc<ObjectEntry>>,
-    /// Private token objects read while the TMK was absent, decoded once it arrives.
-    sealed: HashMap<ObjectId, Vec<u8>>,
-    handles: HashMap<u64, ObjectId>,
-    /// Handles stay stable when an object is reloaded after another process changed it.
-    handle_of: HashMap<ObjectId, u64>,
-    index: Index,
-    tmk: Option<Tmk>,
-    login: Option<UserType>,
 }
 
 /// One token, shared by all sessions of the process.
@@ -379,235 +303,6 @@ impl Token {
         }
     }
 
-    /// Rebuilds the TMK from a quorum of opened cards; private objects become readable.
-    pub fn activate(&self, cards: &[OpenedCard]) -> Result<()> {
-        let (serial, record) = {
-            let state = self.read();
-            let record = state.meta.quorum.clone().ok_or_else(|| {
-                Error::Config(format!(
-                    "token {:?} has no quorum: its PIN activates it",
-                    state.meta.label
-                ))
-            })?;
-            (state.meta.serial.clone(), record)
-        };
-        let tmk = quorum::reconstruct(&serial, &record, cards)?;
-        let mut state = self.write_state();
-        state.set_tmk(tmk)
-    }
-
-    /// Verifies a PIN (Argon2id outside the lock), counting failures persistently; on
-    /// success logs the role in and, on a PIN-only token, unseals the TMK.
-    pub fn login(&self, user: UserType, pin: &[u8]) -> Result<()> {
-        let (pin_state, serial, params, has_quorum) = {
-            let state = self.read();
-            if state.login.is_some() {
-                return Err(if state.login == Some(user) {
-                    Error::UserAlreadyLoggedIn
-                } else {
-                    Error::UserAnotherAlreadyLoggedIn
-                });
-            }
-            let pin_state = match user {
-                UserType::So => state.meta.so.clone(),
-                UserType::User => state
-                    .meta
-                    .user
-                    .clone()
-                    .ok_or(Error::UserPinNotInitialized)?,
-            };
-            if user == UserType::User && state.meta.quorum.is_some() && state.tmk.is_none() {
-                let threshold = state.meta.quorum.as_ref().map_or(0, |q| q.threshold);
-                return Err(Error::AwaitingQuorum { threshold });
-            }
-            (
-                pin_state,
-                state.meta.serial.clone(),
-                state.meta.pin_kdf,
-                state.meta.quorum.is_some(),
-            )
-        };
-        let ok = self.check_pin(user, &pin_state, pin)?;
-        if !ok {
-            return Err(Error::PinIncorrect);
-        }
-        let role = role_of(user);
-        let tmk = if has_quorum {
-            None
-        } else {
-            pin_state.unwrap_tmk(pin, params, &serial, role)?
-        };
-        let mut state = self.write_state();
-        if let Some(tmk) = tmk {
-            state.set_tmk(tmk)?;
-        }
-        state.login = Some(user);
-        Ok(())
-    }
-
-    /// Checks `pin` against `pin_state`, persisting the failure counter; `Ok(false)` for a
-    /// wrong PIN, `Err(PinLocked)` once the counter has reached its limit.
-    fn check_pin(&self, user: UserType, pin_state: &PinState, pin: &[u8]) -> Result<bool> {
-        if pin_state.locked() {
-            return Err(Error::PinLocked);
-        }
-        let ok = pin_state.verifier.verify(pin)?;
-        let failures_before = pin_state.failures;
-        if ok && failures_before == 0 {
-            return Ok(true);
-        }
-        self.transact(|state, txn| {
-            let current = match user {
-                UserType::So => &mut state.meta.so,
-                UserType::User => state
-                    .meta
-                    .user
-                    .as_mut()
-                    .ok_or(Error::UserPinNotInitialized)?,
-            };
-            if current.locked() {
-                return Err(Error::PinLocked);
-            }
-            current.failures = if ok {
-                0
-            } else {
-                current.failures.saturating_add(1)
-            };
-            txn.write_meta(&state.meta.encode()?)?;
-            Ok(())
-        })?;
-        Ok(ok)
-    }
-
-    /// Logs out; a PIN-only token forgets its TMK, as its PIN was its only activation.
-    pub fn logout(&self) -> Result<()> {
-        let mut state = self.write_state();
-        if state.login.take().is_none() {
-            return Err(Error::UserNotLoggedIn);
-        }
-        if state.meta.quorum.is_none() {
-            state.drop_tmk();
-        }
-        Ok(())
-    }
-
-    /// `C_InitPIN`: the SO sets the user PIN (and, on a PIN-only token, seals the TMK under it).
-    pub fn init_pin(&self, pin: &[u8]) -> Result<()> {
-        meta::check_pin_len(pin)?;
-        let (serial, params, tmk) = self.pin_change_inputs()?;
-        let user = PinState::new(pin, params, &serial, Role::User, tmk.as_ref())?;
-        self.transact(|state, txn| {
-            state.meta.user = Some(user);
-            txn.write_meta(&state.meta.encode()?)?;
-            Ok(())
-        })
-    }
-
-    /// `C_SetPIN`: changes the PIN of the logged-in role (the user's when nobody is logged in).
-    pub fn set_pin(&self, old: &[u8], new: &[u8]) -> Result<()> {
-        meta::check_pin_len(new)?;
-        let user = self.read().login.unwrap_or(UserType::User);
-        let current = {
-            let state = self.read();
-            match user {
-                UserType::So => state.meta.so.clone(),
-                UserType::User => state
-                    .meta
-                    .user
-                    .clone()
-                    .ok_or(Error::UserPinNotInitialized)?,
-            }
-        };
-        if !self.check_pin(user, &current, old)? {
-            return Err(Error::PinIncorrect);
-        }
-        let (serial, params, has_quorum) = {
-            let state = self.read();
-            (
-                state.meta.serial.clone(),
-                state.meta.pin_kdf,
-                state.meta.quorum.is_some(),
-            )
-        };
-        let role = role_of(user);
-        let tmk = if has_quorum {
-            None
-        } else {
-            current.unwrap_tmk(old, params, &serial, role)?
-        };
-        let replacement = PinState::new(new, params, &serial, role, tmk.as_ref())?;
-        self.transact(|state, txn| {
-            match user {
-                UserType::So => state.meta.so = replacement,
-                UserType::User => state.meta.user = Some(replacement),
-            }
-            txn.write_meta(&state.meta.encode()?)?;
-            Ok(())
-        })
-    }
-
-    fn pin_change_inputs(&self) -> Result<(String, KdfParams, Option<Tmk>)> {
-        let state = self.read();
-        let tmk = if state.meta.quorum.is_none() {
-            Some(state.tmk.clone().ok_or(Error::UserNotLoggedIn)?)
-        } else {
-            None
-        };
-        Ok((state.meta.serial.clone(), state.meta.pin_kdf, tmk))
-    }
-
-    /// `C_InitToken` on an initialised token: checks the SO PIN, destroys every object and the
-    /// user PIN, and relabels. A quorum token keeps its quorum (its cards stay valid); a
-    /// PIN-only token gets a fresh TMK.
-    pub fn reinitialize(&self, so_pin: &[u8], label: &str) -> Result<()> {
-        if label.len() > 32 {
-            return Err(Error::LabelTooLong);
-        }
-        let so = self.read().meta.so.clone();
-        if !self.check_pin(UserType::So, &so, so_pin)? {
-            return Err(Error::PinIncorrect);
-        }
-        let (serial, params, has_quorum) = {
-            let state = self.read();
-            (
-                state.meta.serial.clone(),
-                state.meta.pin_kdf,
-                state.meta.quorum.is_some(),
-            )
-        };
-        let fresh_tmk = if has_quorum {
-            None
-        } else {
-            Some(Tmk::random().map_err(|_| Error::Rng)?)
-        };
-        let so = PinState::new(so_pin, params, &serial, Role::So, fresh_tmk.as_ref())?;
-        self.transact(|state, txn| {
-            let ids: Vec<ObjectId> = state
-                .objects
-                .keys()
-                .chain(state.sealed.keys())
-                .copied()
-                .collect();
-            for id in ids {
-                let is_token = state.objects.get(&id).is_none_or(|e| e.is_token_object());
-                if is_token {
-                    txn.remove_object(id)?;
-                }
-                state.forget(id);
-            }
-            state.meta.label = label.to_string();
-            state.meta.user = None;
-            state.meta.so = so;
-            if let Some(tmk) = &fresh_tmk {
-                state.meta.kcv = quorum::key_check_value(tmk);
-                state.drop_tmk();
-            }
-            state.login = None;
-            txn.write_meta(&state.meta.encode()?)?;
-            Ok(())
-        })
-    }
-
     /// Stores new objects — token objects durably, in one transaction so a key pair is
     /// never half there; session objects (with their owning session) in memory — and returns
     /// their handles in order.
@@ -645,21 +340,6 @@ impl Token {
         })
     }
 
-    /// Re-checks the logged-in user's PIN (`CKU_CONTEXT_SPECIFIC`), counting failures.
-    pub fn verify_user_pin(&self, pin: &[u8]) -> Result<()> {
-        let user = self
-            .read()
-            .meta
-            .user
-            .clone()
-            .ok_or(Error::UserPinNotInitialized)?;
-        if self.check_pin(UserType::User, &user, pin)? {
-            Ok(())
-        } else {
-            Err(Error::PinIncorrect)
-        }
-    }
-
     /// Replaces an object's attributes (after the caller applied the update rules).
     pub fn replace_object(&self, handle: u64, attrs: Attributes) -> Result<()> {
         let entry = self
@@ -695,6 +375,10 @@ impl Token {
             return Ok(());
         }
         self.transact(|state, txn| {
+            // Another process may have destroyed it since we looked.
+            if !state.objects.contains_key(&entry.id) {
+                return Err(Error::ObjectHandleInvalid(handle));
+            }
             txn.remove_object(entry.id)?;
             state.forget(entry.id);
             Ok(())
@@ -738,21 +422,6 @@ impl Token {
     }
 }
 
-/// The sealed body of an encoded record, `None` for a record in the clear.
-fn sealed_body(id: ObjectId, bytes: &[u8]) -> Result<Option<Vec<u8>>> {
-    Ok(match record::decode(id, bytes)? {
-        record::Decoded::Sealed(body) => Some(body),
-        record::Decoded::Clear(_) => None,
-    })
-}
-
-fn role_of(user: UserType) -> Role {
-    match user {
-        UserType::So => Role::So,
-        UserType::User => Role::User,
-    }
-}
-
 fn pin_flags(
     failures: u32,
     low: ck::CK_FLAGS,
@@ -764,119 +433,5 @@ fn pin_flags(
         f if f >= MAX_PIN_FAILURES => locked,
         f if f == MAX_PIN_FAILURES - 1 => low | final_try,
         _ => low,
-    }
-}
-
-impl TokenState {
-    fn apply(&mut self, changes: Changes) -> Result<()> {
-        if let Some(bytes) = changes.meta {
-            let meta = TokenMeta::decode(&bytes)?;
-            if meta.kcv != self.meta.kcv {
-                // Re-initialised elsewhere with a fresh master key: ours no longer fits.
-                self.drop_tmk();
-                self.login = None;
-            }
-            self.meta = meta;
-        }
-        for id in changes.removed {
-            self.forget(id);
-        }
-        for (id, bytes) in changes.upserted {
-            let handle = self.handle_of.get(&id).copied();
-            self.forget(id);
-            match record::decode(id, &bytes)? {
-                record::Decoded::Clear(attrs) => {
-                    let handle =
-                        handle.unwrap_or_else(|| NEXT_HANDLE.fetch_add(1, Ordering::Relaxed));
-                    self.insert_with_handle(id, handle, attrs, None, None);
-                }
-                record::Decoded::Sealed(sealed) => match &self.tmk {
-                    Some(tmk) => {
-                        let attrs = record::unseal(&self.meta.serial, id, &sealed, tmk)?;
-                        let handle =
-                            handle.unwrap_or_else(|| NEXT_HANDLE.fetch_add(1, Ordering::Relaxed));
-                        self.insert_with_handle(id, handle, attrs, None, Some(sealed));
-                    }
-                    None => {
-                        self.sealed.insert(id, sealed);
-                    }
-                },
-            }
-        }
-        Ok(())
-    }
-
-    fn set_tmk(&mut self, tmk: Tmk) -> Result<()> {
-        if quorum::key_check_value(&tmk) != self.meta.kcv {
-            return Err(Error::Quorum(quorum::QuorumError::KcvMismatch));
-        }
-        let sealed = std::mem::take(&mut self.sealed);
-        for (id, bytes) in sealed {
-            let attrs = record::unseal(&self.meta.serial, id, &bytes, &tmk)?;
-            let handle = self
-                .handle_of
-                .get(&id)
-                .copied()
-                .unwrap_or_else(|| NEXT_HANDLE.fetch_add(1, Ordering::Relaxed));
-            self.insert_with_handle(id, handle, attrs, None, Some(bytes));
-        }
-        self.tmk = Some(tmk);
-        Ok(())
-    }
-
-    fn drop_tmk(&mut self) {
-        self.tmk = None;
-        let sealed: Vec<(ObjectId, Vec<u8>)> = self
-            .objects
-            .values()
-            .filter_map(|e| e.sealed_record.clone().map(|r| (e.id, r)))
-            .collect();
-        for (id, record) in sealed {
-            let handle = self.handle_of.get(&id).copied();
-            self.forget(id);
-            if let Some(handle) = handle {
-                self.handle_of.insert(id, handle);
-            }
-            self.sealed.insert(id, record);
-        }
-    }
-
-    fn insert(
-        &mut self,
-        id: ObjectId,
-        attrs: Attributes,
-        session: Option<u64>,
-        sealed: Option<Vec<u8>>,
-    ) -> u64 {
-        let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        self.insert_with_handle(id, handle, attrs, session, sealed);
-        handle
-    }
-
-    fn insert_with_handle(
-        &mut self,
-        id: ObjectId,
-        handle: u64,
-        attrs: Attributes,
-        session: Option<u64>,
-        sealed: Option<Vec<u8>>,
-    ) {
-        self.index.insert(id, &attrs);
-        self.handles.insert(handle, id);
-        self.handle_of.insert(id, handle);
-        self.objects.insert(
-            id,
-            Arc::new(ObjectEntry::new(id, handle, attrs, session, sealed)),
-        );
-    }
-
-    /// Removes every trace of an object from memory (not from disk).
-    fn forget(&mut self, id: ObjectId) {
-        self.sealed.remove(&id);
-        if let Some(entry) = self.objects.remove(&id) {
-            self.index.remove(id, &entry.attrs);
-            self.handles.remove(&entry.handle);
-        }
-        self.handle_of.remove(&id);
     }
 }
