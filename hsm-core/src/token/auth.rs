@@ -1,7 +1,7 @@
 //! Logging in, PINs and activation: who may use a token's keys, and the persistent counters
 //! that lock a PIN after too many failures.
 
-use super::meta::{self, PinState, Role};
+use super::meta::{self, PinState, TokenMeta};
 use super::{Token, UserType};
 use crate::error::{Error, Result};
 use crate::kdf::KdfParams;
@@ -9,7 +9,37 @@ use crate::quorum::{self, OpenedCard};
 use crate::secret::Tmk;
 use crate::store::ObjectId;
 
+/// What every PIN operation needs to know of the token, read under one lock.
+struct PinContext {
+    serial: String,
+    params: KdfParams,
+    /// A quorum token's TMK comes from its cards, never from a PIN.
+    has_quorum: bool,
+}
+
 impl Token {
+    fn pin_context(&self) -> PinContext {
+        let state = self.read();
+        PinContext {
+            serial: state.meta.serial.clone(),
+            params: state.meta.pin_kdf,
+            has_quorum: state.meta.quorum.is_some(),
+        }
+    }
+
+    fn pin_state(&self, user: UserType) -> Result<PinState> {
+        self.read().meta.pin(user).cloned()
+    }
+
+    /// Changes the metadata in one transaction (after applying other processes' changes).
+    fn update_meta(&self, change: impl FnOnce(&mut TokenMeta) -> Result<()>) -> Result<()> {
+        self.transact(|state, txn| {
+            change(&mut state.meta)?;
+            txn.write_meta(&state.meta.encode()?)?;
+            Ok(())
+        })
+    }
+
     /// Rebuilds the TMK from a quorum of opened cards; private objects become readable.
     pub fn activate(&self, cards: &[OpenedCard]) -> Result<()> {
         let (serial, record) = {
@@ -23,50 +53,35 @@ impl Token {
             (state.meta.serial.clone(), record)
         };
         let tmk = quorum::reconstruct(&serial, &record, cards)?;
-        let mut state = self.write_state();
-        state.set_tmk(tmk)
+        self.write_state().set_tmk(tmk)
     }
 
     /// Verifies a PIN (Argon2id outside the lock), counting failures persistently; on
     /// success logs the role in and, on a PIN-only token, unseals the TMK.
     pub fn login(&self, user: UserType, pin: &[u8]) -> Result<()> {
-        let (pin_state, serial, params, has_quorum) = {
+        {
             let state = self.read();
-            if state.login.is_some() {
-                return Err(if state.login == Some(user) {
-                    Error::UserAlreadyLoggedIn
-                } else {
-                    Error::UserAnotherAlreadyLoggedIn
+            match state.login {
+                Some(current) if current == user => return Err(Error::UserAlreadyLoggedIn),
+                Some(_) => return Err(Error::UserAnotherAlreadyLoggedIn),
+                None => {}
+            }
+            if let (UserType::User, Some(record), None) = (user, &state.meta.quorum, &state.tmk) {
+                // Refused before the PIN is tried, so waiting for the quorum costs no try.
+                return Err(Error::AwaitingQuorum {
+                    threshold: record.threshold,
                 });
             }
-            let pin_state = match user {
-                UserType::So => state.meta.so.clone(),
-                UserType::User => state
-                    .meta
-                    .user
-                    .clone()
-                    .ok_or(Error::UserPinNotInitialized)?,
-            };
-            if user == UserType::User && state.meta.quorum.is_some() && state.tmk.is_none() {
-                let threshold = state.meta.quorum.as_ref().map_or(0, |q| q.threshold);
-                return Err(Error::AwaitingQuorum { threshold });
-            }
-            (
-                pin_state,
-                state.meta.serial.clone(),
-                state.meta.pin_kdf,
-                state.meta.quorum.is_some(),
-            )
-        };
-        let ok = self.check_pin(user, &pin_state, pin)?;
-        if !ok {
+        }
+        let pin_state = self.pin_state(user)?;
+        if !self.check_pin(user, &pin_state, pin)? {
             return Err(Error::PinIncorrect);
         }
-        let role = role_of(user);
-        let tmk = if has_quorum {
+        let context = self.pin_context();
+        let tmk = if context.has_quorum {
             None
         } else {
-            pin_state.unwrap_tmk(pin, params, &serial, role)?
+            pin_state.unwrap_tmk(pin, context.params, &context.serial, user)?
         };
         let mut state = self.write_state();
         if let Some(tmk) = tmk {
@@ -83,19 +98,11 @@ impl Token {
             return Err(Error::PinLocked);
         }
         let ok = pin_state.verifier.verify(pin)?;
-        let failures_before = pin_state.failures;
-        if ok && failures_before == 0 {
+        if ok && pin_state.failures == 0 {
             return Ok(true);
         }
-        self.transact(|state, txn| {
-            let current = match user {
-                UserType::So => &mut state.meta.so,
-                UserType::User => state
-                    .meta
-                    .user
-                    .as_mut()
-                    .ok_or(Error::UserPinNotInitialized)?,
-            };
+        self.update_meta(|meta| {
+            let current = meta.pin_mut(user)?;
             if current.locked() {
                 return Err(Error::PinLocked);
             }
@@ -104,10 +111,19 @@ impl Token {
             } else {
                 current.failures.saturating_add(1)
             };
-            txn.write_meta(&state.meta.encode()?)?;
             Ok(())
         })?;
         Ok(ok)
+    }
+
+    /// Re-checks the logged-in user's PIN (`CKU_CONTEXT_SPECIFIC`), counting failures.
+    pub fn verify_user_pin(&self, pin: &[u8]) -> Result<()> {
+        let user = self.pin_state(UserType::User)?;
+        if self.check_pin(UserType::User, &user, pin)? {
+            Ok(())
+        } else {
+            Err(Error::PinIncorrect)
+        }
     }
 
     /// Logs out; a PIN-only token forgets its TMK, as its PIN was its only activation.
@@ -122,14 +138,25 @@ impl Token {
         Ok(())
     }
 
-    /// `C_InitPIN`: the SO sets the user PIN (and, on a PIN-only token, seals the TMK under it).
+    /// `C_InitPIN`: the SO sets the user PIN (and, on a PIN-only token, seals the TMK under it,
+    /// which the SO's login unsealed).
     pub fn init_pin(&self, pin: &[u8]) -> Result<()> {
         meta::check_pin_len(pin)?;
-        let (serial, params, tmk) = self.pin_change_inputs()?;
-        let user = PinState::new(pin, params, &serial, Role::User, tmk.as_ref())?;
-        self.transact(|state, txn| {
-            state.meta.user = Some(user);
-            txn.write_meta(&state.meta.encode()?)?;
+        let context = self.pin_context();
+        let tmk = if context.has_quorum {
+            None
+        } else {
+            Some(self.read().tmk.clone().ok_or(Error::UserNotLoggedIn)?)
+        };
+        let user = PinState::new(
+            pin,
+            context.params,
+            &context.serial,
+            UserType::User,
+            tmk.as_ref(),
+        )?;
+        self.update_meta(|meta| {
+            meta.set_pin(UserType::User, user);
             Ok(())
         })
     }
@@ -138,53 +165,21 @@ impl Token {
     pub fn set_pin(&self, old: &[u8], new: &[u8]) -> Result<()> {
         meta::check_pin_len(new)?;
         let user = self.read().login.unwrap_or(UserType::User);
-        let current = {
-            let state = self.read();
-            match user {
-                UserType::So => state.meta.so.clone(),
-                UserType::User => state
-                    .meta
-                    .user
-                    .clone()
-                    .ok_or(Error::UserPinNotInitialized)?,
-            }
-        };
+        let current = self.pin_state(user)?;
         if !self.check_pin(user, &current, old)? {
             return Err(Error::PinIncorrect);
         }
-        let (serial, params, has_quorum) = {
-            let state = self.read();
-            (
-                state.meta.serial.clone(),
-                state.meta.pin_kdf,
-                state.meta.quorum.is_some(),
-            )
-        };
-        let role = role_of(user);
-        let tmk = if has_quorum {
+        let context = self.pin_context();
+        let tmk = if context.has_quorum {
             None
         } else {
-            current.unwrap_tmk(old, params, &serial, role)?
+            current.unwrap_tmk(old, context.params, &context.serial, user)?
         };
-        let replacement = PinState::new(new, params, &serial, role, tmk.as_ref())?;
-        self.transact(|state, txn| {
-            match user {
-                UserType::So => state.meta.so = replacement,
-                UserType::User => state.meta.user = Some(replacement),
-            }
-            txn.write_meta(&state.meta.encode()?)?;
+        let replacement = PinState::new(new, context.params, &context.serial, user, tmk.as_ref())?;
+        self.update_meta(|meta| {
+            meta.set_pin(user, replacement);
             Ok(())
         })
-    }
-
-    fn pin_change_inputs(&self) -> Result<(String, KdfParams, Option<Tmk>)> {
-        let state = self.read();
-        let tmk = if state.meta.quorum.is_none() {
-            Some(state.tmk.clone().ok_or(Error::UserNotLoggedIn)?)
-        } else {
-            None
-        };
-        Ok((state.meta.serial.clone(), state.meta.pin_kdf, tmk))
     }
 
     /// `C_InitToken` on an initialised token: checks the SO PIN, destroys every object and the
@@ -194,24 +189,23 @@ impl Token {
         if label.len() > 32 {
             return Err(Error::LabelTooLong);
         }
-        let so = self.read().meta.so.clone();
+        let so = self.pin_state(UserType::So)?;
         if !self.check_pin(UserType::So, &so, so_pin)? {
             return Err(Error::PinIncorrect);
         }
-        let (serial, params, has_quorum) = {
-            let state = self.read();
-            (
-                state.meta.serial.clone(),
-                state.meta.pin_kdf,
-                state.meta.quorum.is_some(),
-            )
-        };
-        let fresh_tmk = if has_quorum {
+        let context = self.pin_context();
+        let fresh_tmk = if context.has_quorum {
             None
         } else {
             Some(Tmk::random().map_err(|_| Error::Rng)?)
         };
-        let so = PinState::new(so_pin, params, &serial, Role::So, fresh_tmk.as_ref())?;
+        let so = PinState::new(
+            so_pin,
+            context.params,
+            &context.serial,
+            UserType::So,
+            fresh_tmk.as_ref(),
+        )?;
         self.transact(|state, txn| {
             let ids: Vec<ObjectId> = state
                 .objects
@@ -237,27 +231,5 @@ impl Token {
             txn.write_meta(&state.meta.encode()?)?;
             Ok(())
         })
-    }
-
-    /// Re-checks the logged-in user's PIN (`CKU_CONTEXT_SPECIFIC`), counting failures.
-    pub fn verify_user_pin(&self, pin: &[u8]) -> Result<()> {
-        let user = self
-            .read()
-            .meta
-            .user
-            .clone()
-            .ok_or(Error::UserPinNotInitialized)?;
-        if self.check_pin(UserType::User, &user, pin)? {
-            Ok(())
-        } else {
-            Err(Error::PinIncorrect)
-        }
-    }
-}
-
-pub(super) fn role_of(user: UserType) -> Role {
-    match user {
-        UserType::So => Role::So,
-        UserType::User => Role::User,
     }
 }

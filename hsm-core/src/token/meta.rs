@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::UserType;
 use crate::aead;
 use crate::error::{Error, Result};
 use crate::kdf::{self, KdfParams, PinVerifier};
@@ -63,6 +64,28 @@ impl std::fmt::Debug for TokenMeta {
 }
 
 impl TokenMeta {
+    /// The PIN state of a role.
+    pub fn pin(&self, user: UserType) -> Result<&PinState> {
+        match user {
+            UserType::So => Ok(&self.so),
+            UserType::User => self.user.as_ref().ok_or(Error::UserPinNotInitialized),
+        }
+    }
+
+    pub fn pin_mut(&mut self, user: UserType) -> Result<&mut PinState> {
+        match user {
+            UserType::So => Ok(&mut self.so),
+            UserType::User => self.user.as_mut().ok_or(Error::UserPinNotInitialized),
+        }
+    }
+
+    pub fn set_pin(&mut self, user: UserType, pin: PinState) {
+        match user {
+            UserType::So => self.so = pin,
+            UserType::User => self.user = Some(pin),
+        }
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>> {
         postcard::to_allocvec(self)
             .map_err(|e| Error::Corrupt(format!("cannot encode token metadata: {e}")))
@@ -81,17 +104,12 @@ impl TokenMeta {
     }
 }
 
-/// Which PIN a wrapped TMK belongs to, bound into the AEAD so one cannot stand in for another.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    So,
-    User,
-}
-
-fn tmk_aad(serial: &str, role: Role) -> Vec<u8> {
+/// The AAD of a wrapped TMK binds the token and the role, so one PIN's wrap cannot stand in
+/// for another's.
+fn tmk_aad(serial: &str, role: UserType) -> Vec<u8> {
     let role = match role {
-        Role::So => "so",
-        Role::User => "user",
+        UserType::So => "so",
+        UserType::User => "user",
     };
     format!("strongroom-tmk-v1\0{serial}\0{role}").into_bytes()
 }
@@ -114,7 +132,7 @@ impl PinState {
         pin: &[u8],
         params: KdfParams,
         serial: &str,
-        role: Role,
+        role: UserType,
         tmk: Option<&Tmk>,
     ) -> Result<Self> {
         check_pin_len(pin)?;
@@ -140,7 +158,7 @@ impl PinState {
         pin: &[u8],
         params: KdfParams,
         serial: &str,
-        role: Role,
+        role: UserType,
     ) -> Result<Option<Tmk>> {
         let Some(wrapped) = &self.wrapped_tmk else {
             return Ok(None);
@@ -158,7 +176,7 @@ fn wrap_tmk(
     pin: &[u8],
     params: KdfParams,
     serial: &str,
-    role: Role,
+    role: UserType,
     tmk: &Tmk,
 ) -> Result<WrappedTmk> {
     let mut salt = [0u8; 16];

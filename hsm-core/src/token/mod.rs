@@ -27,7 +27,7 @@ use crate::quorum::{self, QuorumRecord};
 use crate::secret::{SecretBytes, Tmk};
 use crate::store::{Changes, FileStore, ObjectId, SeenState, Storage, Transaction};
 use index::Index;
-use meta::{PinState, Role, TokenMeta};
+use meta::{PinState, TokenMeta};
 
 pub use entry::ObjectEntry;
 pub use meta::{MAX_PIN_FAILURES, MAX_PIN_LEN, MIN_PIN_LEN};
@@ -137,13 +137,13 @@ impl Token {
             None => (Vec::new(), None),
         };
         let pin_only_tmk = if quorum.is_none() { Some(&tmk) } else { None };
-        let so = PinState::new(new.so_pin, new.pin_kdf, &serial, Role::So, pin_only_tmk)?;
+        let so = PinState::new(new.so_pin, new.pin_kdf, &serial, UserType::So, pin_only_tmk)?;
         let user = match new.user_pin {
             Some(pin) => Some(PinState::new(
                 pin,
                 new.pin_kdf,
                 &serial,
-                Role::User,
+                UserType::User,
                 pin_only_tmk,
             )?),
             None => None,
