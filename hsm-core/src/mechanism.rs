@@ -31,6 +31,11 @@ pub struct MechanismInfo {
     pub flags: ck::CK_FLAGS,
 }
 
+/// RSA modulus sizes the token generates and keeps, in bits: the range DNSSEC uses (RFC 5702).
+pub const RSA_KEY_BITS: std::ops::RangeInclusive<ck::CK_ULONG> = 1024..=4096;
+const RSA_MIN: ck::CK_ULONG = *RSA_KEY_BITS.start();
+const RSA_MAX: ck::CK_ULONG = *RSA_KEY_BITS.end();
+
 const SIGN_VERIFY: ck::CK_FLAGS = ck::CKF_SIGN | ck::CKF_VERIFY;
 const EC_FLAGS: ck::CK_FLAGS = ck::CKF_EC_F_P | ck::CKF_EC_NAMEDCURVE | ck::CKF_EC_UNCOMPRESS;
 
@@ -38,21 +43,36 @@ const EC_FLAGS: ck::CK_FLAGS = ck::CKF_EC_F_P | ck::CKF_EC_NAMEDCURVE | ck::CKF_
 pub const SUPPORTED: &[(ck::CK_MECHANISM_TYPE, MechanismInfo)] = &[
     (
         ck::CKM_RSA_PKCS_KEY_PAIR_GEN,
-        info(1024, 4096, ck::CKF_GENERATE_KEY_PAIR),
+        info(RSA_MIN, RSA_MAX, ck::CKF_GENERATE_KEY_PAIR),
     ),
-    (ck::CKM_RSA_PKCS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_RSA_X_509, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA1_RSA_PKCS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA224_RSA_PKCS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA256_RSA_PKCS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA384_RSA_PKCS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA512_RSA_PKCS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_RSA_PKCS_PSS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA1_RSA_PKCS_PSS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA224_RSA_PKCS_PSS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA256_RSA_PKCS_PSS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA384_RSA_PKCS_PSS, info(1024, 4096, SIGN_VERIFY)),
-    (ck::CKM_SHA512_RSA_PKCS_PSS, info(1024, 4096, SIGN_VERIFY)),
+    (ck::CKM_RSA_PKCS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_RSA_X_509, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_SHA1_RSA_PKCS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_SHA224_RSA_PKCS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_SHA256_RSA_PKCS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_SHA384_RSA_PKCS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_SHA512_RSA_PKCS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (ck::CKM_RSA_PKCS_PSS, info(RSA_MIN, RSA_MAX, SIGN_VERIFY)),
+    (
+        ck::CKM_SHA1_RSA_PKCS_PSS,
+        info(RSA_MIN, RSA_MAX, SIGN_VERIFY),
+    ),
+    (
+        ck::CKM_SHA224_RSA_PKCS_PSS,
+        info(RSA_MIN, RSA_MAX, SIGN_VERIFY),
+    ),
+    (
+        ck::CKM_SHA256_RSA_PKCS_PSS,
+        info(RSA_MIN, RSA_MAX, SIGN_VERIFY),
+    ),
+    (
+        ck::CKM_SHA384_RSA_PKCS_PSS,
+        info(RSA_MIN, RSA_MAX, SIGN_VERIFY),
+    ),
+    (
+        ck::CKM_SHA512_RSA_PKCS_PSS,
+        info(RSA_MIN, RSA_MAX, SIGN_VERIFY),
+    ),
     (
         ck::CKM_EC_KEY_PAIR_GEN,
         info(256, 384, ck::CKF_GENERATE_KEY_PAIR | EC_FLAGS),

@@ -535,3 +535,48 @@ fn aes_keys_wrap_and_unwrap() {
             .is_err()
     );
 }
+
+#[test]
+fn imported_private_keys_are_checked_and_weak_rsa_is_refused() {
+    use hsm_core::attr::Attributes;
+    use hsm_core::crypto::import_private_key;
+    let dir = tempfile::tempdir().unwrap();
+    let hsm = test_hsm(dir.path());
+    let slot = init_pin_only_token(&hsm, "import");
+    let session = user_session(&hsm, slot);
+    let template_of = |text: &[u8]| -> Template {
+        let material = import_private_key(text).unwrap();
+        let mut attrs = Attributes::new();
+        hsm_core::keys::set_private_attrs(&mut attrs, &material, &material.public().unwrap());
+        let mut template: Template = attrs.iter().map(|(t, v)| (t, v.to_vec())).collect();
+        template.push((ck::CKA_CLASS, ulong_bytes(ck::CKO_PRIVATE_KEY)));
+        template.push(bool_attr(ck::CKA_TOKEN, true));
+        template
+    };
+    let legacy = template_of(include_bytes!("../../fixtures/legacy/rsa2048-1.key"));
+    let handle = hsm.create_object(session, &legacy).unwrap();
+    let local = hsm
+        .get_attributes(session, handle, &[ck::CKA_LOCAL, ck::CKA_ALWAYS_SENSITIVE])
+        .unwrap();
+    assert_eq!(
+        local[0].as_ref().unwrap(),
+        &vec![0],
+        "an imported key is not local"
+    );
+    assert_eq!(local[1].as_ref().unwrap(), &vec![0]);
+    let weak = template_of(include_bytes!("../../fixtures/rfc5702-rsasha256.private"));
+    assert!(matches!(
+        hsm.create_object(session, &weak),
+        Err(Error::KeySizeRange(_))
+    ));
+    let mut broken = legacy.clone();
+    for (ty, value) in broken.iter_mut() {
+        if *ty == ck::CKA_PRIME_1 {
+            value[10] ^= 1;
+        }
+    }
+    assert!(matches!(
+        hsm.create_object(session, &broken),
+        Err(Error::TemplateInconsistent(_))
+    ));
+}

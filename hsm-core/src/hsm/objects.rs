@@ -10,7 +10,7 @@ use crate::attr::{AttrType, Attributes, Template, template_value};
 use crate::crypto::{self, Curve};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::mechanism::Mechanism;
+use crate::mechanism::{Mechanism, RSA_KEY_BITS};
 use crate::object::{self, Origin};
 use crate::session::FindOp;
 use crate::token::{ObjectEntry, Token, UserType};
@@ -62,6 +62,15 @@ impl Hsm {
     fn validate_key_material(&self, attrs: &Attributes) -> Result<()> {
         match attrs.ulong(ck::CKA_CLASS) {
             Some(ck::CKO_PRIVATE_KEY) => {
+                if attrs.ulong(ck::CKA_KEY_TYPE) == Some(ck::CKK_RSA) {
+                    // The same range key generation offers: a token keeps no weaker keys.
+                    let bits = attrs.get(ck::CKA_MODULUS).map_or(0, object::modulus_bits);
+                    if !RSA_KEY_BITS.contains(&bits) {
+                        return Err(Error::KeySizeRange(format!(
+                            "RSA private keys are {RSA_KEY_BITS:?} bits, not {bits}"
+                        )));
+                    }
+                }
                 let material = keys::private_material(attrs)?;
                 self.provider.keys.load_private(&material).map_err(|_| {
                     Error::TemplateInconsistent(
@@ -245,9 +254,9 @@ impl Hsm {
                 let bits = template_value(public_template, ck::CKA_MODULUS_BITS)
                     .ok_or(Error::TemplateIncomplete(ck::CKA_MODULUS_BITS))
                     .and_then(|v| crate::attr::parse_ulong(ck::CKA_MODULUS_BITS, v))?;
-                if !(1024..=4096).contains(&bits) {
+                if !RSA_KEY_BITS.contains(&bits) {
                     return Err(Error::KeySizeRange(format!(
-                        "RSA keys are 1024 to 4096 bits, not {bits}"
+                        "RSA keys are {RSA_KEY_BITS:?} bits, not {bits}"
                     )));
                 }
                 let exponent = template_value(public_template, ck::CKA_PUBLIC_EXPONENT)

@@ -35,9 +35,21 @@ pub fn read_card_file(path: &Path) -> CliResult<Vec<u8>> {
     in_file(path, std::fs::read(path))
 }
 
-fn open_card_at(path: &Path, pin_file: Option<&Path>) -> CliResult<OpenedCard> {
+/// Opens one card of `token`, refusing another token's card by its file before asking for a PIN.
+fn open_card_at(token: &Token, path: &Path, pin_file: Option<&Path>) -> CliResult<OpenedCard> {
     let bytes = read_card_file(path)?;
     let header = in_file(path, quorum::read_card_header(&bytes))?;
+    if header.token_serial != token.serial() {
+        return fail(format!(
+            "{}: card {} belongs to token {:?} (serial {}), not to token {:?} (serial {})",
+            path.display(),
+            header.card_number,
+            header.token_label,
+            header.token_serial,
+            token.label(),
+            token.serial()
+        ));
+    }
     let question = format!(
         "PIN for card {} of {} (token {:?})",
         header.card_number, header.count, header.token_label
@@ -55,7 +67,13 @@ pub fn collect_cards(token: &Token, access: &KeyAccess) -> CliResult<Vec<OpenedC
             .cards
             .iter()
             .enumerate()
-            .map(|(i, path)| open_card_at(path, access.card_pin_files.get(i).map(PathBuf::as_path)))
+            .map(|(i, path)| {
+                open_card_at(
+                    token,
+                    path,
+                    access.card_pin_files.get(i).map(PathBuf::as_path),
+                )
+            })
             .collect();
     }
     if !std::io::stdin().is_terminal() {
@@ -80,7 +98,7 @@ pub fn collect_cards(token: &Token, access: &KeyAccess) -> CliResult<Vec<OpenedC
             .read_line(&mut line)
             .map_err(|e| CliError(format!("cannot read the terminal: {e}")))?;
         let path = PathBuf::from(line.trim());
-        match open_card_at(&path, None) {
+        match open_card_at(token, &path, None) {
             Ok(card) => cards.push(card),
             Err(e) => eprintln!("{e}; try again"),
         }
@@ -102,7 +120,8 @@ pub fn user_session(hsm: &Hsm, token: &Token, access: &KeyAccess) -> CliResult<u
             access.pin_file.as_deref(),
             &format!("User PIN of token {:?}", token.label()),
         )?;
-        hsm.login(session, cryptoki_sys::CKU_USER, pin.expose())?;
+        hsm.login(session, cryptoki_sys::CKU_USER, pin.expose())
+            .map_err(|e| CliError(format!("user PIN of token {:?}: {e}", token.label())))?;
     }
     Ok(session)
 }

@@ -5,11 +5,12 @@ use std::path::Path;
 use cryptoki_sys as ck;
 use hsm_core::Hsm;
 use hsm_core::attr::{Attributes, Template, ulong_bytes};
-use hsm_core::crypto::{self, Curve};
+use hsm_core::crypto::{self, Curve, PublicKeyMaterial};
 use hsm_core::keys;
-use hsm_core::mechanism::Mechanism;
+use hsm_core::mechanism::{Mechanism, RSA_KEY_BITS};
 use hsm_core::token::Token;
 use serde_json::json;
+use zeroize::Zeroize;
 
 use super::Output;
 use super::activation::{KeyAccess, user_session};
@@ -149,6 +150,18 @@ pub fn import(
     let text = in_file(file, std::fs::read(file))?;
     let material = in_file(file, crypto::import_private_key(&text))?;
     let public_material = in_file(file, material.public())?;
+    // Checked before any PIN is asked for; the token enforces the same range.
+    if let PublicKeyMaterial::Rsa { .. } = public_material {
+        let bits = public_material.bits() as u64;
+        if !RSA_KEY_BITS.contains(&bits) {
+            return fail(format!(
+                "{}: an RSA key of {bits} bits is out of range: {} to {} bits are accepted",
+                file.display(),
+                RSA_KEY_BITS.start(),
+                RSA_KEY_BITS.end()
+            ));
+        }
+    }
     let token = hsm.token_by_label(token_label)?;
     let session = user_session(hsm, &token, access)?;
     check_label_free(hsm, session, key_label)?;
@@ -172,7 +185,10 @@ pub fn import(
         (ck::CKA_CLASS, ulong_bytes(ck::CKO_PUBLIC_KEY)),
         bool_attr(ck::CKA_VERIFY, true),
     ]);
-    let private_handle = hsm.create_object(session, &private)?;
+    let created = hsm.create_object(session, &private);
+    // The template held the private components in plain vectors: wipe them now.
+    private.iter_mut().for_each(|(_, value)| value.zeroize());
+    let private_handle = created?;
     hsm.create_object(session, &public)?;
     let output = describe_new_key(hsm, session, private_handle, &token, "imported")?;
     hsm.close_session(session)?;
