@@ -24,6 +24,31 @@ pub struct Config {
     pub card_kdf: KdfParams,
     /// Which file was read and why, for `strongroom token list` and logs.
     pub source: String,
+    /// Where and how much the PKCS#11 module logs.
+    pub log: LogConfig,
+}
+
+/// The module's logging: a level like SoftHSM's (`error`, `warning`, `info`, `debug`) and a
+/// file, or standard error when none is given. Secrets are never logged at any level.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default = "default_log_level")]
+    pub level: String,
+    pub file: Option<PathBuf>,
+}
+
+fn default_log_level() -> String {
+    "warning".to_string()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: default_log_level(),
+            file: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -32,6 +57,8 @@ struct ConfigFile {
     token_dir: Option<PathBuf>,
     #[serde(default)]
     kdf: KdfSection,
+    #[serde(default)]
+    log: LogConfig,
 }
 
 #[derive(Default, Deserialize)]
@@ -49,6 +76,7 @@ impl Config {
             pin_kdf: KdfParams::PIN,
             card_kdf: KdfParams::CARD,
             source: "built in".into(),
+            log: LogConfig::default(),
         }
     }
 
@@ -96,6 +124,7 @@ impl Config {
             pin_kdf: file.kdf.pin.unwrap_or(KdfParams::PIN),
             card_kdf: file.kdf.card.unwrap_or(KdfParams::CARD),
             source: source.to_string(),
+            log: file.log,
         })
     }
 }

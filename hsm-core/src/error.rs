@@ -142,10 +142,10 @@ impl Error {
             Error::PinIncorrect => ck::CKR_PIN_INCORRECT,
             Error::PinLocked => ck::CKR_PIN_LOCKED,
             Error::PinLenRange { .. } => ck::CKR_PIN_LEN_RANGE,
-            // The token cannot serve keys until a quorum activates it; to a PKCS#11 client
-            // this is the device refusing service, which is what CKR_DEVICE_ERROR would
-            // overstate, so we say the token is not (yet) usable.
-            Error::AwaitingQuorum { .. } => ck::CKR_TOKEN_NOT_RECOGNIZED,
+            // C_Login's list of return codes has nothing for "the token is not activated";
+            // CKR_FUNCTION_FAILED ("could not be performed") is true and spends no PIN try,
+            // and the module logs why.
+            Error::AwaitingQuorum { .. } => ck::CKR_FUNCTION_FAILED,
             Error::OperationNotInitialized => ck::CKR_OPERATION_NOT_INITIALIZED,
             Error::OperationActive => ck::CKR_OPERATION_ACTIVE,
             Error::MechanismInvalid(_) => ck::CKR_MECHANISM_INVALID,

@@ -358,3 +358,25 @@ fn wrap_padding(mechanism: &Mechanism) -> Result<bool> {
         other => Err(Error::MechanismInvalid(other)),
     }
 }
+
+impl Hsm {
+    /// `C_SessionCancel`: ends the operations `flags` names (`CKF_SIGN`, `CKF_VERIFY`,
+    /// `CKF_DIGEST`, `CKF_FIND_OBJECTS`).
+    pub fn cancel_operations(&self, session: u64, flags: ck::CK_FLAGS) -> Result<()> {
+        let handle = self.session(session)?;
+        let mut session = lock(&handle);
+        if flags & ck::CKF_SIGN != 0 {
+            session.sign = None;
+        }
+        if flags & ck::CKF_VERIFY != 0 {
+            session.verify = None;
+        }
+        if flags & ck::CKF_DIGEST != 0 {
+            session.digest = None;
+        }
+        if flags & ck::CKF_FIND_OBJECTS != 0 {
+            session.find = None;
+        }
+        Ok(())
+    }
+}
