@@ -1,3 +1,140 @@
-//! Integration tests live in `tests/tests/*.rs`; they run the built `strongroom` binary and,
-//! later, the PKCS#11 module through real clients.
+//! The harness of the integration tests in `tests/tests/`: where the built module is, a
+//! scratch token directory with its configuration, isolated child processes (the module
+//! keeps one state per process), and the rule for interop tools that are missing.
 #![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Set by `.ci/run`: a missing interop tool fails the test instead of skipping it.
+pub const REQUIRE_TOOLS_ENV: &str = "STRONGROOM_REQUIRE_TOOLS";
+/// Overrides where the module under test is.
+pub const MODULE_ENV: &str = "STRONGROOM_TEST_MODULE";
+const CHILD_ENV: &str = "STRONGROOM_TEST_CHILD";
+
+/// The built `libstrongroom_pkcs11.so` (cargo leaves it next to the test binaries).
+pub fn module_path() -> PathBuf {
+    if let Some(path) = std::env::var_os(MODULE_ENV) {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let deps = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    let candidates = [
+        deps.join("libstrongroom_pkcs11.so"),
+        deps.join("../libstrongroom_pkcs11.so"),
+    ];
+    candidates
+        .iter()
+        .filter(|p| p.exists())
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "libstrongroom_pkcs11.so not found next to {}",
+                exe.display()
+            )
+        })
+}
+
+/// A throwaway token directory and the configuration that points the module at it, with
+/// Argon2 costs cheap enough for tests.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self::with_config("")
+    }
+
+    /// A scratch directory whose configuration has `extra` TOML appended.
+    pub fn with_config(extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot make a scratch dir: {e}"));
+        let conf = format!(
+            "token_dir = \"tokens\"\n[kdf]\npin = {{ m_cost_kib = 8, t_cost = 1, p_cost = 1 }}\ncard = {{ m_cost_kib = 8, t_cost = 1, p_cost = 1 }}\n[log]\nlevel = \"info\"\nfile = \"{}\"\n{extra}",
+            dir.path().join("module.log").display()
+        );
+        std::fs::write(dir.path().join("strongroom.toml"), conf)
+            .unwrap_or_else(|e| panic!("cannot write the config: {e}"));
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("strongroom.toml")
+    }
+
+    /// A command with `STRONGROOM_CONF` pointing at this scratch configuration.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.env("STRONGROOM_CONF", self.conf());
+        command
+    }
+
+    /// The module's log so far, for assertions and for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("module.log")).unwrap_or_default()
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// True inside a child started by [`run_in_child`].
+pub fn in_child() -> bool {
+    std::env::var_os(CHILD_ENV).is_some()
+}
+
+/// Runs the `#[ignore]`d test `name` of the current test binary in its own process with
+/// `scratch`'s configuration, so each scenario gets a fresh module state. Panics with the
+/// child's output when it fails.
+pub fn run_in_child(name: &str, scratch: &Scratch) {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("no current exe: {e}"));
+    let output = scratch
+        .command(exe)
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start the child: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child {name} failed:\n{stdout}\n{}\nmodule log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        scratch.log()
+    );
+}
+
+/// Finds an interop tool on PATH. A missing tool fails under CI
+/// (`STRONGROOM_REQUIRE_TOOLS=1`) and is otherwise skipped loudly.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file());
+    if found.is_none() {
+        if std::env::var_os(REQUIRE_TOOLS_ENV).is_some_and(|v| v == "1") {
+            panic!(
+                "interop tool {name} is missing and {REQUIRE_TOOLS_ENV}=1: install it (see .ci/run)"
+            );
+        }
+        eprintln!(
+            "\n*** SKIPPED: interop tool {name} is not installed; this test did NOT run ***\n"
+        );
+    }
+    found
+}
