@@ -26,6 +26,47 @@ pub struct Config {
     pub source: String,
     /// Where and how much the PKCS#11 module logs.
     pub log: LogConfig,
+    /// The PKCS#11 version the module presents by default: "3.0", or "2.40" for clients and
+    /// test suites written against 2.40 tokens such as SoftHSM 2.6 (no `CKA_UNIQUE_ID`, the
+    /// 2.40 function table from `C_GetInterface`).
+    pub pkcs11_version: Pkcs11Version,
+    /// Quorum tokens activated without a person: card files with PIN files (mode 0600).
+    /// The weakest channel, for daemons and tests.
+    pub unattended: Vec<Unattended>,
+}
+
+/// The PKCS#11 version presented.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Pkcs11Version {
+    #[default]
+    #[serde(rename = "3.0")]
+    V3_0,
+    #[serde(rename = "2.40")]
+    V2_40,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pkcs11Section {
+    #[serde(default)]
+    version: Pkcs11Version,
+}
+
+/// One token's unattended activation: enough cards, each with the file holding its PIN.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unattended {
+    /// The token's label.
+    pub token: String,
+    pub cards: Vec<CardSource>,
+}
+
+/// A card file and its PIN file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardSource {
+    pub card: PathBuf,
+    pub pin_file: PathBuf,
 }
 
 /// The module's logging: a level like SoftHSM's (`error`, `warning`, `info`, `debug`) and a
@@ -59,6 +100,10 @@ struct ConfigFile {
     kdf: KdfSection,
     #[serde(default)]
     log: LogConfig,
+    #[serde(default)]
+    unattended: Vec<Unattended>,
+    #[serde(default)]
+    pkcs11: Pkcs11Section,
 }
 
 #[derive(Default, Deserialize)]
@@ -77,6 +122,8 @@ impl Config {
             card_kdf: KdfParams::CARD,
             source: "built in".into(),
             log: LogConfig::default(),
+            pkcs11_version: Pkcs11Version::V3_0,
+            unattended: Vec::new(),
         }
     }
 
@@ -125,6 +172,22 @@ impl Config {
             card_kdf: file.kdf.card.unwrap_or(KdfParams::CARD),
             source: source.to_string(),
             log: file.log,
+            pkcs11_version: file.pkcs11.version,
+            unattended: file
+                .unattended
+                .into_iter()
+                .map(|u| Unattended {
+                    token: u.token,
+                    cards: u
+                        .cards
+                        .into_iter()
+                        .map(|c| CardSource {
+                            card: beside.join(c.card),
+                            pin_file: beside.join(c.pin_file),
+                        })
+                        .collect(),
+                })
+                .collect(),
         })
     }
 }

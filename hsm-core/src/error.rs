@@ -95,6 +95,10 @@ pub enum Error {
     SignatureLenRange,
     #[error("the wrapped key is invalid")]
     WrappedKeyInvalid,
+    #[error("the encrypted data is invalid (bad padding or authentication tag)")]
+    EncryptedDataInvalid,
+    #[error("the encrypted data has a length the mechanism cannot have produced")]
+    EncryptedDataLenRange,
     #[error("the output buffer is too small")]
     BufferTooSmall,
     #[error("bad arguments: {0}")]
@@ -165,6 +169,8 @@ impl Error {
             Error::SignatureInvalid => ck::CKR_SIGNATURE_INVALID,
             Error::SignatureLenRange => ck::CKR_SIGNATURE_LEN_RANGE,
             Error::WrappedKeyInvalid => ck::CKR_WRAPPED_KEY_INVALID,
+            Error::EncryptedDataInvalid => ck::CKR_ENCRYPTED_DATA_INVALID,
+            Error::EncryptedDataLenRange => ck::CKR_ENCRYPTED_DATA_LEN_RANGE,
             Error::BufferTooSmall => ck::CKR_BUFFER_TOO_SMALL,
             Error::ArgumentsBad(_) => ck::CKR_ARGUMENTS_BAD,
             Error::FunctionNotSupported(_) => ck::CKR_FUNCTION_NOT_SUPPORTED,
@@ -189,6 +195,8 @@ fn crypto_rv(error: &CryptoError) -> ck::CK_RV {
         CryptoError::SignatureInvalid => ck::CKR_SIGNATURE_INVALID,
         CryptoError::SignatureLenRange => ck::CKR_SIGNATURE_LEN_RANGE,
         CryptoError::WrappedKeyInvalid => ck::CKR_WRAPPED_KEY_INVALID,
+        CryptoError::EncryptedDataInvalid => ck::CKR_ENCRYPTED_DATA_INVALID,
+        CryptoError::EncryptedDataLenRange => ck::CKR_ENCRYPTED_DATA_LEN_RANGE,
         CryptoError::KeyImport(_) | CryptoError::AttributeValueInvalid(_) => {
             ck::CKR_ATTRIBUTE_VALUE_INVALID
         }

@@ -198,5 +198,12 @@ mod tests {
         assert_eq!(ec_point_raw(&der, 65).unwrap(), point);
         assert_eq!(ec_point_raw(&point, 65).unwrap(), point);
         assert!(ec_point_raw(&der[..66], 65).is_err());
+        // P-521: 133 bytes need the long form of the DER length.
+        let point = [0x04u8; 133];
+        let der = ec_point_der(&point);
+        assert_eq!(&der[..3], &[0x04, 0x81, 0x85]);
+        assert_eq!(der.len(), 136);
+        assert_eq!(ec_point_raw(&der, 133).unwrap(), point);
+        assert_eq!(ec_point_raw(&point, 133).unwrap(), point);
     }
 }

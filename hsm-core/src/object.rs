@@ -178,7 +178,16 @@ fn key_type_attrs(
         (ck::CKO_PRIVATE_KEY, ck::CKK_RSA) => RSA_PRIVATE,
         (ck::CKO_PUBLIC_KEY, ck::CKK_EC | ck::CKK_EC_EDWARDS) => EC_PUBLIC,
         (ck::CKO_PRIVATE_KEY, ck::CKK_EC | ck::CKK_EC_EDWARDS) => EC_PRIVATE,
-        (ck::CKO_SECRET_KEY, ck::CKK_AES | ck::CKK_GENERIC_SECRET) => &[],
+        (
+            ck::CKO_SECRET_KEY,
+            ck::CKK_AES
+            | ck::CKK_GENERIC_SECRET
+            | ck::CKK_SHA_1_HMAC
+            | ck::CKK_SHA224_HMAC
+            | ck::CKK_SHA256_HMAC
+            | ck::CKK_SHA384_HMAC
+            | ck::CKK_SHA512_HMAC,
+        ) => &[],
         _ => return None,
     };
     Some(attrs)
@@ -254,6 +263,11 @@ pub fn from_template(
     let mut attrs = defaults.clone();
     for (ty, value) in template {
         validate_value(*ty, value)?;
+        if *ty == ck::CKA_UNIQUE_ID {
+            // The token names every object; a template may not (cryptoki and Kryoptic
+            // expect the type to be refused outright here).
+            return Err(Error::AttributeTypeInvalid(*ty));
+        }
         if TOKEN_SET.contains(ty) {
             return Err(Error::AttributeReadOnly(*ty));
         }

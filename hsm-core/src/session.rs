@@ -1,10 +1,13 @@
-//! A session and its active operations. Each kind of operation (find, sign, verify, digest)
-//! has its own slot; starting one while it is active is an error, and any error while it
-//! runs ends it, as the spec requires.
+//! A session and its active operations. Each kind of operation (find, sign, verify, digest,
+//! encrypt, decrypt) has its own slot; starting one while it is active is an error, and any
+//! error while it runs ends it, as the spec requires.
 
 use std::sync::Arc;
 
-use crate::crypto::{Digest, HashAlg, SignMechanism, SigningKey, VerifyingKey};
+use crate::crypto::{
+    AesCipher, Digest, HashAlg, Hmac, RsaCrypt, SignMechanism, SigningKey, VerifyingKey,
+};
+use crate::secret::SecretBytes;
 
 /// An open session.
 #[derive(Debug)]
@@ -16,6 +19,8 @@ pub struct Session {
     pub sign: Option<SignOp>,
     pub verify: Option<VerifyOp>,
     pub digest: Option<DigestOp>,
+    pub encrypt: Option<CryptOp>,
+    pub decrypt: Option<CryptOp>,
 }
 
 impl Session {
@@ -28,6 +33,8 @@ impl Session {
             sign: None,
             verify: None,
             digest: None,
+            encrypt: None,
+            decrypt: None,
         }
     }
 }
@@ -48,18 +55,37 @@ pub enum Stage {
 
 #[derive(Debug)]
 pub struct SignOp {
-    pub key: Arc<dyn SigningKey>,
-    pub mechanism: SignMechanism,
-    pub data: Vec<u8>,
+    pub kind: SignKind,
     pub stage: Stage,
+}
+
+/// How a signature is made: a private key over buffered data, or an HMAC as data arrives.
+#[derive(Debug)]
+pub enum SignKind {
+    Key {
+        key: Arc<dyn SigningKey>,
+        mechanism: SignMechanism,
+        data: Vec<u8>,
+    },
+    /// Boxed: aws-lc's HMAC context is over a kilobyte.
+    Mac(Box<Hmac>),
 }
 
 #[derive(Debug)]
 pub struct VerifyOp {
-    pub key: Arc<dyn VerifyingKey>,
-    pub mechanism: SignMechanism,
-    pub data: Vec<u8>,
+    pub kind: VerifyKind,
     pub stage: Stage,
+}
+
+#[derive(Debug)]
+pub enum VerifyKind {
+    Key {
+        key: Arc<dyn VerifyingKey>,
+        mechanism: SignMechanism,
+        data: Vec<u8>,
+    },
+    /// Boxed: aws-lc's HMAC context is over a kilobyte.
+    Mac(Box<Hmac>),
 }
 
 #[derive(Debug)]
@@ -67,4 +93,47 @@ pub struct DigestOp {
     pub alg: HashAlg,
     pub context: Digest,
     pub stage: Stage,
+}
+
+/// An encryption or decryption in progress.
+#[derive(Debug)]
+pub struct CryptOp {
+    pub engine: CryptEngine,
+    pub stage: Stage,
+}
+
+#[derive(Debug)]
+pub enum CryptEngine {
+    /// AES: a stream, except GCM, which buffers.
+    Aes(AesCipher),
+    /// RSA is single-part by nature; multi-part input is buffered, as for signing.
+    RsaEncrypt {
+        key: Arc<dyn VerifyingKey>,
+        mechanism: RsaCrypt,
+        data: Vec<u8>,
+    },
+    RsaDecrypt {
+        key: Arc<dyn SigningKey>,
+        mechanism: RsaCrypt,
+        data: Vec<u8>,
+    },
+}
+
+/// What a call that produces output returns under PKCS#11's two-call convention: the output,
+/// or, for a size query or a buffer too small for it, only its length (the operation stays
+/// active). Decrypted output is secret, so every output travels as [`SecretBytes`].
+#[derive(Debug)]
+pub enum Output {
+    Data(SecretBytes),
+    Needed(usize),
+}
+
+impl Output {
+    /// The output bytes, or `None` when only a length was returned.
+    pub fn data(&self) -> Option<&[u8]> {
+        match self {
+            Output::Data(data) => Some(data.expose()),
+            Output::Needed(_) => None,
+        }
+    }
 }

@@ -4,7 +4,8 @@
 
 use cryptoki_sys as ck;
 use hsm_core::attr::Template;
-use hsm_core::mechanism::Mechanism;
+use hsm_core::mechanism::{CkGcmParams, CkOaepParams, Mechanism};
+use hsm_core::session::Output;
 
 use crate::error::{ShimResult, bad_args, rv};
 
@@ -247,23 +248,30 @@ pub unsafe fn fill_attributes(
 
 /// Reads a mechanism. Parameters are copied only for mechanisms that take them: others may
 /// carry garbage (PowerDNS passes uninitialised `pParameter`/`ulParameterLen` with SHA-1).
+/// Parameters that hold pointers (GCM, OAEP) are read here, with what they point to, so
+/// hsm-core gets owned values only.
 ///
 /// # Safety
 /// `mechanism` must be NULL (rejected) or point to a `CK_MECHANISM` whose parameter is valid
-/// for its length when the mechanism takes one.
+/// for its length when the mechanism takes one, and whose inner pointers (IV, AAD, OAEP
+/// label) are valid for their lengths.
 pub unsafe fn mechanism(mechanism: *const ck::CK_MECHANISM) -> ShimResult<Mechanism> {
     // SAFETY: forwarded contract.
     let m = unsafe { get(mechanism) }?;
+    match m.mechanism {
+        // SAFETY: forwarded contract: the parameter is a CK_GCM_PARAMS.
+        ck::CKM_AES_GCM => return Ok(Mechanism::gcm(unsafe { gcm_params(&m) }?)),
+        // SAFETY: forwarded contract: the parameter is a CK_RSA_PKCS_OAEP_PARAMS.
+        ck::CKM_RSA_PKCS_OAEP => return Ok(Mechanism::oaep(unsafe { oaep_params(&m) }?)),
+        _ => {}
+    }
     let parameter = if takes_parameter(m.mechanism) {
         // SAFETY: for these mechanisms the parameter is part of the caller's contract.
         unsafe { bytes(m.pParameter as *const ck::CK_BYTE, m.ulParameterLen) }?
     } else {
         Vec::new()
     };
-    Ok(Mechanism {
-        mechanism: m.mechanism,
-        parameter,
-    })
+    Ok(Mechanism::with_parameter(m.mechanism, parameter))
 }
 
 fn takes_parameter(mechanism: ck::CK_MECHANISM_TYPE) -> bool {
@@ -276,7 +284,145 @@ fn takes_parameter(mechanism: ck::CK_MECHANISM_TYPE) -> bool {
             | ck::CKM_SHA384_RSA_PKCS_PSS
             | ck::CKM_SHA512_RSA_PKCS_PSS
             | ck::CKM_EDDSA
+            // The IV, and CK_AES_CTR_PARAMS: plain data without pointers.
+            | ck::CKM_AES_CBC
+            | ck::CKM_AES_CBC_PAD
+            | ck::CKM_AES_CTR
     )
+}
+
+fn param_invalid<T>() -> ShimResult<T> {
+    rv(ck::CKR_MECHANISM_PARAM_INVALID)
+}
+
+/// Reads bytes a mechanism parameter points to; a bad pointer/length pair is the
+/// parameter's fault (`CKR_MECHANISM_PARAM_INVALID`), not the call's.
+///
+/// # Safety
+/// As [`bytes`].
+unsafe fn param_bytes(ptr: *const ck::CK_BYTE, len: ck::CK_ULONG) -> ShimResult<Vec<u8>> {
+    if (ptr.is_null() && len != 0) || len > MAX_LEN {
+        return param_invalid();
+    }
+    // SAFETY: forwarded contract; NULL only with length 0, which `bytes` accepts.
+    unsafe { bytes(ptr, len) }
+}
+
+/// Reads the mechanism's parameter as a `T` when its length is exactly `T`'s.
+///
+/// # Safety
+/// A non-NULL `pParameter` must be readable for `ulParameterLen` bytes.
+unsafe fn param_struct<T: Copy>(m: &ck::CK_MECHANISM) -> Option<T> {
+    if m.pParameter.is_null() || m.ulParameterLen as usize != std::mem::size_of::<T>() {
+        return None;
+    }
+    // SAFETY: non-NULL and readable for size_of::<T>() bytes by the caller's contract; the
+    // caller's buffer need not be aligned for T, hence the unaligned read. `T` is a
+    // plain-data C struct, valid for any bit pattern.
+    Some(unsafe { (m.pParameter as *const T).read_unaligned() })
+}
+
+/// `CK_GCM_PARAMS` as PKCS#11 2.40 first published it, without `ulIvBits`; some clients
+/// still pass this layout, which its size tells apart.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct GcmParamsV240 {
+    iv: *mut ck::CK_BYTE,
+    iv_len: ck::CK_ULONG,
+    aad: *mut ck::CK_BYTE,
+    aad_len: ck::CK_ULONG,
+    tag_bits: ck::CK_ULONG,
+}
+
+/// Reads `CK_GCM_PARAMS` (3.0 layout, or the 2.40 one) and the IV and AAD it points to.
+///
+/// # Safety
+/// `pParameter` must be NULL (rejected) or point to `ulParameterLen` readable bytes holding a
+/// GCM parameter struct whose `pIv` and `pAAD` are valid for their lengths.
+unsafe fn gcm_params(m: &ck::CK_MECHANISM) -> ShimResult<CkGcmParams> {
+    // SAFETY: forwarded contract.
+    if let Some(p) = unsafe { param_struct::<ck::CK_GCM_PARAMS>(m) } {
+        return Ok(CkGcmParams {
+            // SAFETY: the IV pointer and length come from the caller's CK_GCM_PARAMS.
+            iv: unsafe { param_bytes(p.pIv, p.ulIvLen) }?,
+            iv_bits: p.ulIvBits,
+            // SAFETY: as above, for the AAD.
+            aad: unsafe { param_bytes(p.pAAD, p.ulAADLen) }?,
+            tag_bits: p.ulTagBits,
+        });
+    }
+    // SAFETY: forwarded contract.
+    if let Some(p) = unsafe { param_struct::<GcmParamsV240>(m) } {
+        return Ok(CkGcmParams {
+            // SAFETY: the IV pointer and length come from the caller's parameter struct.
+            iv: unsafe { param_bytes(p.iv, p.iv_len) }?,
+            iv_bits: p.iv_len.saturating_mul(8),
+            // SAFETY: as above, for the AAD.
+            aad: unsafe { param_bytes(p.aad, p.aad_len) }?,
+            tag_bits: p.tag_bits,
+        });
+    }
+    param_invalid()
+}
+
+/// Reads `CK_RSA_PKCS_OAEP_PARAMS` and the label (`pSourceData`) it points to.
+///
+/// # Safety
+/// `pParameter` must be NULL (rejected) or point to `ulParameterLen` readable bytes holding a
+/// `CK_RSA_PKCS_OAEP_PARAMS` whose `pSourceData` is valid for `ulSourceDataLen` bytes.
+unsafe fn oaep_params(m: &ck::CK_MECHANISM) -> ShimResult<CkOaepParams> {
+    // SAFETY: forwarded contract.
+    let Some(p) = (unsafe { param_struct::<ck::CK_RSA_PKCS_OAEP_PARAMS>(m) }) else {
+        return param_invalid();
+    };
+    Ok(CkOaepParams {
+        hash_alg: p.hashAlg,
+        mgf: p.mgf,
+        source: p.source,
+        // SAFETY: the label pointer and length come from the caller's OAEP parameters.
+        source_data: unsafe {
+            param_bytes(p.pSourceData as *const ck::CK_BYTE, p.ulSourceDataLen)
+        }?,
+    })
+}
+
+/// The caller's room for output under the two-call convention: `None` when `out` is NULL
+/// (a size query), else the capacity `*out_len` states.
+///
+/// # Safety
+/// As [`output`].
+pub unsafe fn output_capacity(
+    out: *mut ck::CK_BYTE,
+    out_len: ck::CK_ULONG_PTR,
+) -> ShimResult<Option<usize>> {
+    // SAFETY: forwarded contract.
+    let capacity = unsafe { get(out_len) }?;
+    Ok((!out.is_null()).then_some(capacity as usize))
+}
+
+/// Delivers an [`Output`]: the data, or its length alone (with `CKR_BUFFER_TOO_SMALL` when
+/// a buffer was given).
+///
+/// # Safety
+/// As [`output`]; the room the output was computed for came from [`output_capacity`].
+pub unsafe fn write_output(
+    out: *mut ck::CK_BYTE,
+    out_len: ck::CK_ULONG_PTR,
+    result: &Output,
+) -> ShimResult {
+    match result {
+        // SAFETY: forwarded contract; the data fits the room the caller gave.
+        Output::Data(data) => unsafe { output(out, out_len, data.expose()) },
+        Output::Needed(needed) => {
+            // SAFETY: forwarded contract.
+            unsafe { put(out_len, *needed as ck::CK_ULONG) }?;
+            if out.is_null() {
+                Ok(())
+            } else {
+                rv(ck::CKR_BUFFER_TOO_SMALL)
+            }
+        }
+    }
 }
 
 /// Copies `text` into a fixed, blank-padded field, as PKCS#11 strings are (no NUL).
@@ -288,4 +434,167 @@ pub fn padded<const N: usize>(text: &str) -> [ck::CK_UTF8CHAR; N] {
     }
     field[..end].copy_from_slice(&text.as_bytes()[..end]);
     field
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::ffi::c_void;
+
+    use super::*;
+    use hsm_core::mechanism::PointerParams;
+    use hsm_core::secret::SecretBytes;
+
+    fn mech<T>(mechanism: ck::CK_MECHANISM_TYPE, param: &mut T) -> ck::CK_MECHANISM {
+        ck::CK_MECHANISM {
+            mechanism,
+            pParameter: param as *mut T as *mut c_void,
+            ulParameterLen: std::mem::size_of::<T>() as ck::CK_ULONG,
+        }
+    }
+
+    fn rv_of<T: std::fmt::Debug>(result: ShimResult<T>) -> ck::CK_RV {
+        result.unwrap_err().rv()
+    }
+
+    #[test]
+    fn gcm_params_are_read_in_both_layouts() {
+        let mut iv = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        let mut aad = *b"header";
+        let mut v30 = ck::CK_GCM_PARAMS {
+            pIv: iv.as_mut_ptr(),
+            ulIvLen: 12,
+            ulIvBits: 96,
+            pAAD: aad.as_mut_ptr(),
+            ulAADLen: 6,
+            ulTagBits: 128,
+        };
+        let m = mech(ck::CKM_AES_GCM, &mut v30);
+        // SAFETY: `m` points to a live CK_GCM_PARAMS whose IV and AAD outlive the call.
+        let parsed = unsafe { mechanism(&m) }.unwrap();
+        let Some(PointerParams::Gcm(p)) = parsed.pointer_params else {
+            panic!("no GCM parameters");
+        };
+        assert_eq!((p.iv.as_slice(), p.aad.as_slice()), (&iv[..], &aad[..]));
+        assert_eq!((p.iv_bits, p.tag_bits), (96, 128));
+
+        let mut v240 = GcmParamsV240 {
+            iv: iv.as_mut_ptr(),
+            iv_len: 8,
+            aad: std::ptr::null_mut(),
+            aad_len: 0,
+            tag_bits: 96,
+        };
+        let m = mech(ck::CKM_AES_GCM, &mut v240);
+        // SAFETY: as above, with the 2.40 layout and no AAD.
+        let parsed = unsafe { mechanism(&m) }.unwrap();
+        let Some(PointerParams::Gcm(p)) = parsed.pointer_params else {
+            panic!("no GCM parameters");
+        };
+        assert_eq!(
+            (p.iv.as_slice(), p.aad.len(), p.tag_bits),
+            (&iv[..8], 0, 96)
+        );
+
+        // A NULL AAD with a length, a NULL parameter, or a struct of another size.
+        v30.pAAD = std::ptr::null_mut();
+        let m = mech(ck::CKM_AES_GCM, &mut v30);
+        // SAFETY: the struct is live; its AAD pointer is NULL, which must be refused.
+        let result = unsafe { mechanism(&m) };
+        assert_eq!(rv_of(result), ck::CKR_MECHANISM_PARAM_INVALID);
+        let null = ck::CK_MECHANISM {
+            mechanism: ck::CKM_AES_GCM,
+            pParameter: std::ptr::null_mut(),
+            ulParameterLen: 0,
+        };
+        // SAFETY: no parameter at all.
+        let result = unsafe { mechanism(&null) };
+        assert_eq!(rv_of(result), ck::CKR_MECHANISM_PARAM_INVALID);
+        let mut short = [0u8; 24];
+        let m = mech(ck::CKM_AES_GCM, &mut short);
+        // SAFETY: 24 readable bytes, matching neither layout.
+        let result = unsafe { mechanism(&m) };
+        assert_eq!(rv_of(result), ck::CKR_MECHANISM_PARAM_INVALID);
+    }
+
+    #[test]
+    fn oaep_params_carry_their_label() {
+        let mut label = *b"my label";
+        let mut params = ck::CK_RSA_PKCS_OAEP_PARAMS {
+            hashAlg: ck::CKM_SHA256,
+            mgf: ck::CKG_MGF1_SHA1,
+            source: ck::CKZ_DATA_SPECIFIED,
+            pSourceData: label.as_mut_ptr() as *mut c_void,
+            ulSourceDataLen: label.len() as ck::CK_ULONG,
+        };
+        let m = mech(ck::CKM_RSA_PKCS_OAEP, &mut params);
+        // SAFETY: `m` points to live OAEP parameters whose label outlives the call.
+        let parsed = unsafe { mechanism(&m) }.unwrap();
+        let Some(PointerParams::Oaep(p)) = parsed.pointer_params else {
+            panic!("no OAEP parameters");
+        };
+        assert_eq!(p.source_data, label);
+        assert_eq!(
+            (p.hash_alg, p.mgf, p.source),
+            (ck::CKM_SHA256, ck::CKG_MGF1_SHA1, 1)
+        );
+        params.pSourceData = std::ptr::null_mut();
+        params.ulSourceDataLen = 0;
+        let m = mech(ck::CKM_RSA_PKCS_OAEP, &mut params);
+        // SAFETY: no label: NULL with length 0.
+        let parsed = unsafe { mechanism(&m) }.unwrap();
+        let Some(PointerParams::Oaep(p)) = parsed.pointer_params else {
+            panic!("no OAEP parameters");
+        };
+        assert!(p.source_data.is_empty());
+    }
+
+    #[test]
+    fn plain_parameters_are_copied_as_bytes() {
+        let mut ctr = ck::CK_AES_CTR_PARAMS {
+            ulCounterBits: 32,
+            cb: [9; 16],
+        };
+        let m = mech(ck::CKM_AES_CTR, &mut ctr);
+        // SAFETY: `m` points to a live CK_AES_CTR_PARAMS.
+        let parsed = unsafe { mechanism(&m) }.unwrap();
+        assert_eq!(
+            parsed.parameter.len(),
+            std::mem::size_of::<ck::CK_AES_CTR_PARAMS>()
+        );
+        assert!(parsed.pointer_params.is_none());
+        // ECB takes no parameter: whatever the caller left there is ignored.
+        let garbage = ck::CK_MECHANISM {
+            mechanism: ck::CKM_AES_ECB,
+            pParameter: 0x10 as *mut c_void,
+            ulParameterLen: 77,
+        };
+        // SAFETY: the parameter of ECB is never read.
+        assert!(unsafe { mechanism(&garbage) }.unwrap().parameter.is_empty());
+    }
+
+    #[test]
+    fn sized_outputs_follow_the_two_call_convention() {
+        let mut len: ck::CK_ULONG = 0;
+        // SAFETY: `len` is a live CK_ULONG; the buffer is NULL.
+        let room = unsafe { output_capacity(std::ptr::null_mut(), &mut len) }.unwrap();
+        assert_eq!(room, None);
+        // SAFETY: as above: a size query writes the length only.
+        unsafe { write_output(std::ptr::null_mut(), &mut len, &Output::Needed(48)) }.unwrap();
+        assert_eq!(len, 48);
+        let mut buf = [0u8; 4];
+        len = 4;
+        // SAFETY: `buf` holds `len` writable bytes.
+        let room = unsafe { output_capacity(buf.as_mut_ptr(), &mut len) }.unwrap();
+        assert_eq!(room, Some(4));
+        // SAFETY: as above; the output is too large for the buffer.
+        let short = unsafe { write_output(buf.as_mut_ptr(), &mut len, &Output::Needed(9)) };
+        assert_eq!(rv_of(short), ck::CKR_BUFFER_TOO_SMALL);
+        assert_eq!(len, 9);
+        len = 4;
+        let data = Output::Data(SecretBytes::from_slice(b"abc"));
+        // SAFETY: as above; three bytes fit.
+        unsafe { write_output(buf.as_mut_ptr(), &mut len, &data) }.unwrap();
+        assert_eq!((len, &buf[..3]), (3, &b"abc"[..]));
+    }
 }

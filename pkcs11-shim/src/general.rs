@@ -4,6 +4,7 @@
 use std::ffi::c_void;
 
 use cryptoki_sys as ck;
+use hsm_core::config::Pkcs11Version;
 
 use crate::error::{bad_args, rv};
 use crate::ffi;
@@ -102,6 +103,21 @@ pub unsafe extern "C" fn C_GetInterfaceList(
     })
 }
 
+/// The version `C_GetInterface` gives a client that names none: 3.0, unless the
+/// configuration asks the module to present 2.40 (it may be called before `C_Initialize`, so
+/// the configuration is read here if need be).
+fn default_version() -> Option<ck::CK_VERSION> {
+    let presents_2_40 = match state::hsm() {
+        Ok(hsm) => hsm.presents_2_40(),
+        Err(_) => hsm_core::Config::load().is_ok_and(|c| c.pkcs11_version == Pkcs11Version::V2_40),
+    };
+    Some(if presents_2_40 {
+        tables::VERSION_2_40
+    } else {
+        tables::VERSION_3_0
+    })
+}
+
 /// `C_GetInterface`: by name ("PKCS 11" or NULL) and version (NULL for the default, 3.0).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn C_GetInterface(
@@ -122,7 +138,7 @@ pub unsafe extern "C" fn C_GetInterface(
             }
         }
         let wanted = if version.is_null() {
-            None
+            default_version()
         } else {
             // SAFETY: a non-NULL version points to a CK_VERSION.
             Some(unsafe { ffi::get(version as *const ck::CK_VERSION) }?)

@@ -3,7 +3,7 @@
 use cryptoki_sys as ck;
 
 use crate::cryptoki_fn;
-use crate::error::{bad_args, rv};
+use crate::error::bad_args;
 use crate::ffi;
 
 cryptoki_fn! {
@@ -102,10 +102,11 @@ cryptoki_fn! {
 }
 
 cryptoki_fn! {
-    /// `C_SeedRandom`: the OS generator takes no seed from callers.
-    fn C_SeedRandom(session: ck::CK_SESSION_HANDLE, _seed: *mut ck::CK_BYTE, _seed_len: ck::CK_ULONG) |hsm| {
-        hsm.session_info(session)?;
-        rv(ck::CKR_RANDOM_SEED_NOT_SUPPORTED)
+    /// `C_SeedRandom`: the seed is mixed into the kernel's pool.
+    fn C_SeedRandom(session: ck::CK_SESSION_HANDLE, seed: *mut ck::CK_BYTE, seed_len: ck::CK_ULONG) |hsm| {
+        // SAFETY: `seed` holds `seed_len` bytes.
+        let seed = unsafe { ffi::bytes(seed, seed_len) }?;
+        Ok(hsm.seed_random(session, &seed)?)
     }
 }
 

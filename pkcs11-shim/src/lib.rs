@@ -16,9 +16,12 @@ pub mod error;
 pub mod ffi;
 pub mod guard;
 mod log;
+mod preload;
 pub mod state;
 mod tables;
+mod unload;
 
+pub mod crypt;
 pub mod digest;
 pub mod general;
 pub mod keys;
@@ -30,6 +33,7 @@ pub mod unsupported;
 
 /// Every exported `C_*` function, for the function tables.
 pub mod exports {
+    pub use crate::crypt::*;
     pub use crate::digest::*;
     pub use crate::general::*;
     pub use crate::keys::*;

@@ -37,6 +37,7 @@ pub fn initialize() -> ShimResult {
     log::configure(&config);
     let hsm = Hsm::new(config)?;
     log::info(&format!("initialised: {}", hsm.config().source));
+    crate::preload::activate_from_environment(&hsm);
     *module = Some(Module {
         hsm: Arc::new(hsm),
         pid: std::process::id(),

@@ -1,7 +1,6 @@
 //! Functions this token does not offer. Each still checks that the library is initialised
-//! and answers `CKR_FUNCTION_NOT_SUPPORTED`: encryption (a DNSSEC signer has no use for it),
-//! operation state, recover and dual-function calls, key derivation, and the 3.0 message
-//! API. The README lists them with the reasons.
+//! and answers `CKR_FUNCTION_NOT_SUPPORTED`: operation state, recover and dual-function
+//! calls, key derivation, and the 3.0 message API. The README lists them with the reasons.
 
 use std::ffi::c_void;
 
@@ -12,14 +11,6 @@ use crate::cryptoki_not_supported;
 cryptoki_not_supported! {
     C_GetOperationState(session: ck::CK_SESSION_HANDLE, state: *mut ck::CK_BYTE, len: *mut ck::CK_ULONG);
     C_SetOperationState(session: ck::CK_SESSION_HANDLE, state: *mut ck::CK_BYTE, len: ck::CK_ULONG, enc: ck::CK_OBJECT_HANDLE, auth: ck::CK_OBJECT_HANDLE);
-    C_EncryptInit(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, key: ck::CK_OBJECT_HANDLE);
-    C_Encrypt(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
-    C_EncryptUpdate(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
-    C_EncryptFinal(session: ck::CK_SESSION_HANDLE, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
-    C_DecryptInit(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, key: ck::CK_OBJECT_HANDLE);
-    C_Decrypt(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
-    C_DecryptUpdate(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
-    C_DecryptFinal(session: ck::CK_SESSION_HANDLE, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
     C_DigestKey(session: ck::CK_SESSION_HANDLE, key: ck::CK_OBJECT_HANDLE);
     C_SignRecoverInit(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, key: ck::CK_OBJECT_HANDLE);
     C_SignRecover(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);

@@ -35,6 +35,19 @@ enum Command {
     /// Generate, import and list keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Register the PKCS#11 module with p11-kit.
+    #[command(name = "p11-kit", subcommand)]
+    P11Kit(P11KitCommand),
+    /// Activate a quorum token and run COMMAND with the activation (nothing on disk).
+    Activate {
+        #[arg(long)]
+        token: String,
+        #[command(flatten)]
+        access: AccessArgs,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Run the end-to-end job on a throwaway token in a scratch directory.
     Demo {
         /// Keep the scratch directory instead of deleting it.
@@ -68,6 +81,20 @@ enum TokenCommand {
     },
     /// List slots and tokens: quorum M of N, flags.
     List,
+}
+
+#[derive(Subcommand)]
+enum P11KitCommand {
+    /// Write strongroom.module so p11-kit-aware tools find the module.
+    Install {
+        /// The module's absolute path (default: Debian's PKCS#11 directory).
+        #[arg(long)]
+        module: Option<PathBuf>,
+        /// p11-kit's module directory (default: /etc/pkcs11/modules for root, else
+        /// ~/.config/pkcs11/modules).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +175,10 @@ enum KeyCommand {
 fn run(cli: Cli) -> CliResult<Output> {
     match cli.command {
         Command::Demo { keep } => demo::run(keep),
+        Command::P11Kit(P11KitCommand::Install { module, dir }) => {
+            admin::p11kit::install(module.as_deref(), dir.as_deref())
+        }
+        Command::Activate { .. } => signer::error::fail("activate is handled before run"),
         Command::Token(TokenCommand::Init {
             label,
             cards,
@@ -220,6 +251,22 @@ fn run(cli: Cli) -> CliResult<Output> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    if let Command::Activate {
+        token,
+        access,
+        command,
+    } = &cli.command
+    {
+        let result = admin::open_hsm()
+            .and_then(|hsm| admin::activate::run(&hsm, token, &access.clone().into(), command));
+        return match result {
+            Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Err(e) => {
+                eprintln!("strongroom: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(cli) {
         Ok(output) => {
             if json {

@@ -25,6 +25,14 @@ pub fn generate_aes_key(len: usize) -> Result<SecretBytes, CryptoError> {
     SecretBytes::random(len).map_err(|_| CryptoError::Rng)
 }
 
+/// Draws a fresh generic secret (HMAC) key; 1..=512 bytes, the range the token offers.
+pub fn generate_secret(len: usize) -> Result<SecretBytes, CryptoError> {
+    if !(1..=512).contains(&len) {
+        return Err(CryptoError::KeySizeRange);
+    }
+    SecretBytes::random(len).map_err(|_| CryptoError::Rng)
+}
+
 /// Wraps `key` under `kek` (RFC 3394 when `pad` is false, RFC 5649 when true).
 pub fn aes_key_wrap(kek: &[u8], key: &[u8], pad: bool) -> Result<Vec<u8>, CryptoError> {
     if pad {

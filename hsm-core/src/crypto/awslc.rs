@@ -15,13 +15,15 @@ use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, ParsedPublicKey, RsaKeyPai
 use super::digest::digest;
 use super::ec::{self, SoftEcPrivate, SoftEcPublic};
 use super::ed25519::{self, Ed25519Signer, Ed25519Verifier};
+use super::rsa_crypt;
 use super::rsa_soft::{SoftRsaPrivate, SoftRsaPublic};
 use super::rustcrypto::ecdsa_prehash;
 use super::types::KeyKind;
 use super::{
     CryptoError, Curve, HashAlg, KeyGenerator, KeyLoader, PrivateKeyMaterial, PssParams,
-    PublicKeyMaterial, SignMechanism, SigningKey, VerifyingKey,
+    PublicKeyMaterial, RsaCrypt, SignMechanism, SigningKey, VerifyingKey,
 };
+use crate::secret::SecretBytes;
 
 pub(crate) struct AwsLcKeys;
 pub(crate) struct AwsLcKeygen;
@@ -262,6 +264,10 @@ impl SigningKey for RsaSigner {
     fn signature_len(&self, _mech: &SignMechanism) -> usize {
         self.soft.modulus_len()
     }
+
+    fn decrypt(&self, mech: &RsaCrypt, data: &[u8]) -> Result<SecretBytes, CryptoError> {
+        rsa_crypt::decrypt(&self.soft, mech, data)
+    }
 }
 
 /// An aws-lc RSA verification algorithm and the smallest modulus it accepts.
@@ -380,12 +386,17 @@ impl VerifyingKey for RsaVerifier {
     fn public(&self) -> &PublicKeyMaterial {
         &self.public
     }
+
+    fn encrypt(&self, mech: &RsaCrypt, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        rsa_crypt::encrypt(&self.soft, mech, data)
+    }
 }
 
 fn ecdsa_signing(curve: Curve) -> &'static sig::EcdsaSigningAlgorithm {
     match curve {
         Curve::P256 => &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
         Curve::P384 => &sig::ECDSA_P384_SHA384_FIXED_SIGNING,
+        Curve::P521 => &sig::ECDSA_P521_SHA512_FIXED_SIGNING,
     }
 }
 
@@ -393,6 +404,7 @@ fn ecdsa_verify(curve: Curve) -> &'static sig::EcdsaVerificationAlgorithm {
     match curve {
         Curve::P256 => &sig::ECDSA_P256_SHA256_FIXED,
         Curve::P384 => &sig::ECDSA_P384_SHA384_FIXED,
+        Curve::P521 => &sig::ECDSA_P521_SHA512_FIXED,
     }
 }
 

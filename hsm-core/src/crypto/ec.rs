@@ -1,4 +1,4 @@
-//! ECDSA on the pure-Rust `p256`/`p384` crates: prehash signing over a hash of any length
+//! ECDSA on the pure-Rust `p256`/`p384`/`p521` crates: prehash signing over a hash of any length
 //! (SEC 1 §4.1.3 step 5 truncation, left-padding when shorter), which aws-lc-rs cannot do,
 //! plus public point derivation and scalar generation.
 
@@ -32,6 +32,7 @@ fn bad_scalar(curve: Curve) -> CryptoError {
 pub(crate) enum SoftEcPrivate {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
 }
 
 impl std::fmt::Debug for SoftEcPrivate {
@@ -50,6 +51,9 @@ impl SoftEcPrivate {
             Curve::P384 => SoftEcPrivate::P384(
                 p384::ecdsa::SigningKey::from_slice(d.expose()).map_err(|_| bad_scalar(curve))?,
             ),
+            Curve::P521 => SoftEcPrivate::P521(
+                p521::ecdsa::SigningKey::from_slice(d.expose()).map_err(|_| bad_scalar(curve))?,
+            ),
         })
     }
 
@@ -57,6 +61,7 @@ impl SoftEcPrivate {
         match self {
             SoftEcPrivate::P256(_) => Curve::P256,
             SoftEcPrivate::P384(_) => Curve::P384,
+            SoftEcPrivate::P521(_) => Curve::P521,
         }
     }
 
@@ -65,6 +70,7 @@ impl SoftEcPrivate {
         match self {
             SoftEcPrivate::P256(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
             SoftEcPrivate::P384(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            SoftEcPrivate::P521(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
         }
     }
 
@@ -85,6 +91,11 @@ impl SoftEcPrivate {
                     k.sign_prehash_with_rng(&mut OsRng, z).map_err(failed)?;
                 sig.to_bytes().to_vec()
             }
+            SoftEcPrivate::P521(k) => {
+                let sig: p521::ecdsa::Signature =
+                    k.sign_prehash_with_rng(&mut OsRng, z).map_err(failed)?;
+                sig.to_bytes().to_vec()
+            }
         })
     }
 }
@@ -94,6 +105,7 @@ impl SoftEcPrivate {
 pub(crate) enum SoftEcPublic {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
 }
 
 impl SoftEcPublic {
@@ -113,6 +125,9 @@ impl SoftEcPublic {
             Curve::P384 => {
                 SoftEcPublic::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(bad)?)
             }
+            Curve::P521 => {
+                SoftEcPublic::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(bad)?)
+            }
         })
     }
 
@@ -120,6 +135,7 @@ impl SoftEcPublic {
         match self {
             SoftEcPublic::P256(_) => Curve::P256,
             SoftEcPublic::P384(_) => Curve::P384,
+            SoftEcPublic::P521(_) => Curve::P521,
         }
     }
 
@@ -136,6 +152,9 @@ impl SoftEcPublic {
                 .map(|s| k.verify_prehash(z, &s).is_ok())
                 .unwrap_or(false),
             SoftEcPublic::P384(k) => p384::ecdsa::Signature::from_slice(sig)
+                .map(|s| k.verify_prehash(z, &s).is_ok())
+                .unwrap_or(false),
+            SoftEcPublic::P521(k) => p521::ecdsa::Signature::from_slice(sig)
                 .map(|s| k.verify_prehash(z, &s).is_ok())
                 .unwrap_or(false),
         };

@@ -1,4 +1,4 @@
-//! Private key import: PKCS#8 (PEM/DER: RSA, EC P-256/P-384, Ed25519), PKCS#1
+//! Private key import: PKCS#8 (PEM/DER: RSA, EC P-256/P-384/P-521, Ed25519), PKCS#1
 //! "RSA PRIVATE KEY", SEC1 "EC PRIVATE KEY", and BIND `Private-key-format: v1.x` files.
 //!
 //! Every imported key is validated (RSA components consistent, EC scalar in range) so a bad
@@ -19,6 +19,7 @@ const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1
 const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 fn err(msg: impl Into<String>) -> CryptoError {
@@ -130,9 +131,11 @@ fn import_pkcs8(der: &[u8]) -> Result<PrivateKeyMaterial, CryptoError> {
             Curve::P256
         } else if curve_oid == OID_P384 {
             Curve::P384
+        } else if curve_oid == OID_P521 {
+            Curve::P521
         } else {
             return Err(err(format!(
-                "unsupported EC curve {curve_oid}: only P-256 and P-384"
+                "unsupported EC curve {curve_oid}: only P-256, P-384 and P-521"
             )));
         };
         let d = match curve {
@@ -146,6 +149,12 @@ fn import_pkcs8(der: &[u8]) -> Result<PrivateKeyMaterial, CryptoError> {
                 use p384::pkcs8::DecodePrivateKey;
                 let key = p384::SecretKey::from_pkcs8_der(der)
                     .map_err(|e| err(format!("malformed P-384 PKCS#8 key: {e}")))?;
+                SecretBytes::from_slice(&key.to_bytes())
+            }
+            Curve::P521 => {
+                use p521::pkcs8::DecodePrivateKey;
+                let key = p521::SecretKey::from_pkcs8_der(der)
+                    .map_err(|e| err(format!("malformed P-521 PKCS#8 key: {e}")))?;
                 SecretBytes::from_slice(&key.to_bytes())
             }
         };
@@ -197,8 +206,14 @@ fn import_sec1(der: &[u8]) -> Result<PrivateKeyMaterial, CryptoError> {
             d: SecretBytes::from_slice(&key.to_bytes()),
         });
     }
+    if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
+        return Ok(PrivateKeyMaterial::Ec {
+            curve: Curve::P521,
+            d: SecretBytes::from_slice(&key.to_bytes()),
+        });
+    }
     Err(err(
-        "malformed SEC1 ECPrivateKey, or a curve other than P-256/P-384",
+        "malformed SEC1 ECPrivateKey, or a curve other than P-256/P-384/P-521",
     ))
 }
 

@@ -3,7 +3,7 @@
 //! [`AWS_LC`] is the fast, constant-time path; it falls back internally to the pure-Rust
 //! crates for what aws-lc-rs cannot express (raw RSA, PKCS#1 v1.5 over an arbitrary
 //! DigestInfo, PSS with foreign MGF1/salt, ECDSA over a hash of another length, RSA keys under
-//! 2048 bits). [`RUST_CRYPTO`] is the pure `rsa` 0.10 / `p256` / `p384` implementation that
+//! 2048 bits). [`RUST_CRYPTO`] is the pure `rsa` 0.10 / `p256` / `p384` / `p521` implementation that
 //! serves as the second implementation in differential tests (Ed25519 is aws-lc-rs in both:
 //! no pure Ed25519 crate is among the dependencies).
 //!
@@ -16,11 +16,15 @@ use std::sync::Arc;
 
 mod aes;
 mod awslc;
+mod cipher;
 mod digest;
 mod ec;
 mod ed25519;
+mod gcm;
+mod hmac;
 mod import;
 mod padding;
+mod rsa_crypt;
 mod rsa_soft;
 mod rustcrypto;
 mod types;
@@ -28,13 +32,17 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-pub use aes::{aes_key_unwrap, aes_key_wrap, generate_aes_key};
+pub use aes::{aes_key_unwrap, aes_key_wrap, generate_aes_key, generate_secret};
+pub use cipher::{AesCipher, AesMode, Direction, GCM_MAX_IV_LEN, GcmSpec};
 pub use digest::{Digest, digest, random_bytes};
+pub use hmac::Hmac;
 pub use import::import_private_key;
 pub use types::{
-    Curve, HashAlg, PrivateKeyMaterial, PssParams, PublicKeyMaterial, RsaPrivateParts,
-    SignMechanism,
+    Curve, HashAlg, OaepParams, PrivateKeyMaterial, PssParams, PublicKeyMaterial, RsaCrypt,
+    RsaPrivateParts, SignMechanism,
 };
+
+use crate::secret::SecretBytes;
 
 /// Errors of the crypto layer; each maps onto one PKCS#11 return code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +74,12 @@ pub enum CryptoError {
     /// CKR_WRAPPED_KEY_INVALID.
     #[error("wrapped key invalid")]
     WrappedKeyInvalid,
+    /// CKR_ENCRYPTED_DATA_INVALID: bad padding, a failed GCM tag, a ciphertext not below n.
+    #[error("encrypted data invalid")]
+    EncryptedDataInvalid,
+    /// CKR_ENCRYPTED_DATA_LEN_RANGE: a ciphertext of a length the mechanism cannot produce.
+    #[error("encrypted data has the wrong length")]
+    EncryptedDataLenRange,
     /// CKR_ATTRIBUTE_VALUE_INVALID (e.g. an unusable RSA public exponent for generation).
     #[error("attribute value invalid: {0}")]
     AttributeValueInvalid(String),
@@ -87,6 +101,10 @@ pub trait SigningKey: Send + Sync + fmt::Debug {
     fn public(&self) -> &PublicKeyMaterial;
     /// Signature length for `mech` (`C_Sign` with a NULL buffer).
     fn signature_len(&self, mech: &SignMechanism) -> usize;
+    /// Decrypts with an RSA encryption scheme; keys of other kinds refuse.
+    fn decrypt(&self, _mech: &RsaCrypt, _data: &[u8]) -> Result<SecretBytes, CryptoError> {
+        Err(CryptoError::KeyTypeInconsistent)
+    }
 }
 
 /// A loaded public key.
@@ -99,6 +117,10 @@ pub trait VerifyingKey: Send + Sync + fmt::Debug {
         signature: &[u8],
     ) -> Result<(), CryptoError>;
     fn public(&self) -> &PublicKeyMaterial;
+    /// Encrypts with an RSA encryption scheme; keys of other kinds refuse.
+    fn encrypt(&self, _mech: &RsaCrypt, _data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Err(CryptoError::KeyTypeInconsistent)
+    }
 }
 
 /// Builds backend key objects from stored material, validating it.
@@ -137,7 +159,7 @@ pub static AWS_LC: CryptoProvider = CryptoProvider {
     name: "aws-lc-rs",
 };
 
-/// Pure `rsa` 0.10 / `p256` / `p384` (Ed25519 on aws-lc-rs), for differential testing.
+/// Pure `rsa` 0.10 / `p256` / `p384` / `p521` (Ed25519 on aws-lc-rs), for differential testing.
 pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
     keys: &rustcrypto::RustCryptoKeys,
     keygen: &rustcrypto::RustCryptoKeygen,

@@ -141,6 +141,11 @@ impl SoftRsaPrivate {
         self.public.k
     }
 
+    /// The `rsa` crate key, for the encryption schemes in `rsa_crypt`.
+    pub(super) fn rsa_key(&self) -> &rsa::PrivateKey {
+        &self.key
+    }
+
     /// RSASP1 on a block of at most k bytes (left-padded), blinded; the block must be < n.
     pub(crate) fn raw(&self, block: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let k = self.public.k;
@@ -279,6 +284,11 @@ impl SoftRsaPublic {
 
     pub(crate) fn bits(&self) -> usize {
         self.bits
+    }
+
+    /// The `rsa` crate key, for the encryption schemes in `rsa_crypt`.
+    pub(super) fn rsa_key(&self) -> &rsa::PublicKey {
+        &self.key
     }
 
     /// RSAVP1: s^e mod n as k bytes; `s` must be exactly k bytes and < n.

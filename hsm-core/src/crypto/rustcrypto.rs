@@ -1,4 +1,4 @@
-//! The pure-Rust provider: `rsa` 0.10, `p256`, `p384`, hashing with `sha1`/`sha2`.
+//! The pure-Rust provider: `rsa` 0.10, `p256`, `p384`, `p521`, hashing with `sha1`/`sha2`.
 //!
 //! It is the second implementation the differential tests compare aws-lc-rs against, and the
 //! fallback objects the aws-lc provider wraps for mechanisms aws-lc-rs cannot express.
@@ -9,12 +9,14 @@ use super::digest::soft_digest;
 use super::ec::{self, SoftEcPrivate, SoftEcPublic};
 use super::ed25519::{self, Ed25519Signer, Ed25519Verifier};
 use super::padding::HashFn;
+use super::rsa_crypt;
 use super::rsa_soft::{SoftRsaPrivate, SoftRsaPublic};
 use super::types::KeyKind;
 use super::{
-    CryptoError, Curve, KeyGenerator, KeyLoader, PrivateKeyMaterial, PublicKeyMaterial,
+    CryptoError, Curve, KeyGenerator, KeyLoader, PrivateKeyMaterial, PublicKeyMaterial, RsaCrypt,
     SignMechanism, SigningKey, VerifyingKey,
 };
+use crate::secret::SecretBytes;
 
 pub(crate) struct RustCryptoKeys;
 pub(crate) struct RustCryptoKeygen;
@@ -94,6 +96,10 @@ impl SigningKey for RsaSigner {
     fn signature_len(&self, _mech: &SignMechanism) -> usize {
         self.key.modulus_len()
     }
+
+    fn decrypt(&self, mech: &RsaCrypt, data: &[u8]) -> Result<SecretBytes, CryptoError> {
+        rsa_crypt::decrypt(&self.key, mech, data)
+    }
 }
 
 #[derive(Debug)]
@@ -115,6 +121,10 @@ impl VerifyingKey for RsaVerifier {
 
     fn public(&self) -> &PublicKeyMaterial {
         &self.public
+    }
+
+    fn encrypt(&self, mech: &RsaCrypt, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        rsa_crypt::encrypt(&self.key, mech, data)
     }
 }
 

@@ -8,9 +8,11 @@ use base64::Engine as _;
 
 use super::*;
 
+mod cipher_tests;
 mod ec_tests;
 mod import_tests;
 mod misc_tests;
+mod rsa_crypt_tests;
 mod rsa_tests;
 
 pub(super) fn providers() -> [&'static CryptoProvider; 2] {

@@ -88,10 +88,12 @@ impl HashAlg {
 pub enum Curve {
     P256,
     P384,
+    P521,
 }
 
 const P256_OID_DER: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384_OID_DER: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+const P521_OID_DER: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
 impl Curve {
     /// DER of the namedCurve OID, the value of `CKA_EC_PARAMS`.
@@ -99,6 +101,7 @@ impl Curve {
         match self {
             Curve::P256 => P256_OID_DER,
             Curve::P384 => P384_OID_DER,
+            Curve::P521 => P521_OID_DER,
         }
     }
 
@@ -107,6 +110,7 @@ impl Curve {
         match der {
             P256_OID_DER => return Some(Curve::P256),
             P384_OID_DER => return Some(Curve::P384),
+            P521_OID_DER => return Some(Curve::P521),
             _ => {}
         }
         // PrintableString (tag 0x13) with a short-form length.
@@ -119,15 +123,22 @@ impl Curve {
         match name {
             b"prime256v1" | b"secp256r1" | b"P-256" => Some(Curve::P256),
             b"secp384r1" | b"P-384" => Some(Curve::P384),
+            b"secp521r1" | b"P-521" => Some(Curve::P521),
             _ => None,
         }
     }
 
     /// Size of a field element and of a scalar in bytes.
     pub fn field_len(self) -> usize {
+        self.bits().div_ceil(8)
+    }
+
+    /// Size of the field (and of the order) in bits.
+    pub fn bits(self) -> usize {
         match self {
-            Curve::P256 => 32,
-            Curve::P384 => 48,
+            Curve::P256 => 256,
+            Curve::P384 => 384,
+            Curve::P521 => 521,
         }
     }
 
@@ -146,6 +157,7 @@ impl Curve {
         match self {
             Curve::P256 => HashAlg::Sha256,
             Curve::P384 => HashAlg::Sha384,
+            Curve::P521 => HashAlg::Sha512,
         }
     }
 }
@@ -194,6 +206,36 @@ impl SignMechanism {
     pub(crate) fn is_ecdsa(self) -> bool {
         matches!(self, SignMechanism::Ecdsa | SignMechanism::EcdsaHash(_))
     }
+}
+
+/// Parameters of RSAES-OAEP (`CK_RSA_PKCS_OAEP_PARAMS` once parsed): the label hash, the
+/// MGF1 hash and the label (`pSourceData`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OaepParams {
+    pub hash: HashAlg,
+    pub mgf_hash: HashAlg,
+    pub label: Vec<u8>,
+}
+
+impl fmt::Debug for OaepParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OaepParams")
+            .field("hash", &self.hash)
+            .field("mgf_hash", &self.mgf_hash)
+            .field("label_len", &self.label.len())
+            .finish()
+    }
+}
+
+/// An RSA encryption scheme, independent of PKCS#11 numbering.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RsaCrypt {
+    /// CKM_RSA_PKCS: RSAES-PKCS1-v1_5 (type-2 padding), plaintext ≤ k-11 bytes.
+    Pkcs1,
+    /// CKM_RSA_PKCS_OAEP: plaintext ≤ k-2hLen-2 bytes.
+    Oaep(OaepParams),
+    /// CKM_RSA_X_509: raw RSA over a block of at most k bytes, left-padded with zeros.
+    X509,
 }
 
 /// RSA private key components, big-endian unsigned without leading zeros.
@@ -280,7 +322,7 @@ impl PublicKeyMaterial {
     pub fn bits(&self) -> usize {
         match self {
             PublicKeyMaterial::Rsa { n, .. } => bit_len(n),
-            PublicKeyMaterial::Ec { curve, .. } => curve.field_len() * 8,
+            PublicKeyMaterial::Ec { curve, .. } => curve.bits(),
             PublicKeyMaterial::Ed25519 { .. } => 256,
         }
     }

@@ -1,4 +1,5 @@
-//! Sign, verify, digest, wrap and unwrap through sessions. The key is parsed (once, cached on
+//! Sign (including HMAC), verify, digest, wrap and unwrap through sessions; encryption and
+//! decryption are in [`crypt`]. The key is parsed (once, cached on
 //! its object) at `*Init`; the crypto itself runs with no lock but the session's own.
 
 use cryptoki_sys as ck;
@@ -6,12 +7,14 @@ use zeroize::Zeroize;
 
 use super::{Hsm, lock};
 use crate::attr::{Attributes, Template};
-use crate::crypto::{self, Digest, SignMechanism};
+use crate::crypto::{self, Digest, HashAlg, Hmac, RsaCrypt, SignMechanism};
 use crate::error::{Error, Result};
-use crate::mechanism::{self, Mechanism};
+use crate::mechanism::{self, CryptMechanism, Mechanism};
 use crate::object::{self, Origin};
-use crate::session::{DigestOp, SignOp, Stage, VerifyOp};
-use crate::token::UserType;
+use crate::session::{DigestOp, SignKind, SignOp, Stage, VerifyKind, VerifyOp};
+use crate::token::{ObjectEntry, Token, UserType};
+
+mod crypt;
 
 /// Upper bound on data buffered for a multi-part sign or verify, so a runaway caller cannot
 /// exhaust memory.
@@ -25,7 +28,40 @@ fn check_key_type(attrs: &Attributes, mechanism: &SignMechanism) -> Result<()> {
     }
 }
 
-fn append(data: &mut Vec<u8>, part: &[u8]) -> Result<()> {
+/// An HMAC keyed by a secret key object: a generic secret or the CKK_SHA*_HMAC type of
+/// `alg` (not AES), with `usage` (CKA_SIGN or CKA_VERIFY) set. Using secret key material
+/// needs the user's login, as signing does.
+fn mac(
+    token: &Token,
+    entry: &ObjectEntry,
+    alg: HashAlg,
+    usage: ck::CK_ATTRIBUTE_TYPE,
+) -> Result<Hmac> {
+    if entry.attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_SECRET_KEY) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    let key_type = entry.attrs.ulong(ck::CKA_KEY_TYPE);
+    if key_type != Some(ck::CKK_GENERIC_SECRET) && key_type != Some(mechanism::hmac_key_type(alg)) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    if token.login_state() != Some(UserType::User) {
+        return Err(Error::UserNotLoggedIn);
+    }
+    if entry.attrs.bool(usage) != Some(true) {
+        return Err(Error::KeyFunctionNotPermitted(if usage == ck::CKA_SIGN {
+            "CKA_SIGN is false"
+        } else {
+            "CKA_VERIFY is false"
+        }));
+    }
+    let value = entry
+        .attrs
+        .get(ck::CKA_VALUE)
+        .ok_or_else(|| Error::Corrupt("a secret key without CKA_VALUE".into()))?;
+    Ok(Hmac::new(alg, value))
+}
+
+pub(super) fn append(data: &mut Vec<u8>, part: &[u8]) -> Result<()> {
     if data.len().saturating_add(part.len()) > MAX_BUFFERED {
         return Err(Error::DataLenRange);
     }
@@ -34,36 +70,45 @@ fn append(data: &mut Vec<u8>, part: &[u8]) -> Result<()> {
 }
 
 impl Hsm {
-    /// `C_SignInit`.
+    /// `C_SignInit`: a private key, or for HMAC a secret key.
     pub fn sign_init(&self, session: u64, mechanism: &Mechanism, key: u64) -> Result<()> {
         let (_, _, token) = self.session_token(session)?;
         let handle = self.session(session)?;
         if lock(&handle).sign.is_some() {
             return Err(Error::OperationActive);
         }
-        let sign_mechanism = mechanism::sign_mechanism(mechanism)?;
-        let entry = self
-            .visible(&token, key)
-            .map_err(|_| Error::KeyHandleInvalid(key))?;
-        if entry.attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_PRIVATE_KEY) {
-            return Err(Error::KeyTypeInconsistent);
-        }
-        if token.login_state() != Some(UserType::User) {
-            return Err(Error::UserNotLoggedIn);
-        }
-        if entry.attrs.bool(ck::CKA_SIGN) != Some(true) {
-            return Err(Error::KeyFunctionNotPermitted("CKA_SIGN is false"));
-        }
-        check_key_type(&entry.attrs, &sign_mechanism)?;
-        let key = entry.signing_key(token.provider())?;
+        let kind = if let Some(alg) = mechanism::hmac_alg(mechanism.mechanism) {
+            let entry = self
+                .visible(&token, key)
+                .map_err(|_| Error::KeyHandleInvalid(key))?;
+            SignKind::Mac(Box::new(mac(&token, &entry, alg, ck::CKA_SIGN)?))
+        } else {
+            let sign_mechanism = mechanism::sign_mechanism(mechanism)?;
+            let entry = self
+                .visible(&token, key)
+                .map_err(|_| Error::KeyHandleInvalid(key))?;
+            if entry.attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_PRIVATE_KEY) {
+                return Err(Error::KeyTypeInconsistent);
+            }
+            if token.login_state() != Some(UserType::User) {
+                return Err(Error::UserNotLoggedIn);
+            }
+            if entry.attrs.bool(ck::CKA_SIGN) != Some(true) {
+                return Err(Error::KeyFunctionNotPermitted("CKA_SIGN is false"));
+            }
+            check_key_type(&entry.attrs, &sign_mechanism)?;
+            SignKind::Key {
+                key: entry.signing_key(token.provider())?,
+                mechanism: sign_mechanism,
+                data: Vec::new(),
+            }
+        };
         let mut session = lock(&handle);
         if session.sign.is_some() {
             return Err(Error::OperationActive);
         }
         session.sign = Some(SignOp {
-            key,
-            mechanism: sign_mechanism,
-            data: Vec::new(),
+            kind,
             stage: Stage::Fresh,
         });
         Ok(())
@@ -77,7 +122,10 @@ impl Hsm {
             .sign
             .as_ref()
             .ok_or(Error::OperationNotInitialized)?;
-        Ok(op.key.signature_len(&op.mechanism))
+        Ok(match &op.kind {
+            SignKind::Key { key, mechanism, .. } => key.signature_len(mechanism),
+            SignKind::Mac(mac) => mac.tag_len(),
+        })
     }
 
     /// `C_Sign`: single-part; ends the operation whatever the outcome.
@@ -90,7 +138,13 @@ impl Hsm {
         if op.stage != Stage::Fresh {
             return Err(Error::OperationActive);
         }
-        Ok(op.key.sign(&op.mechanism, data)?)
+        match op.kind {
+            SignKind::Key { key, mechanism, .. } => Ok(key.sign(&mechanism, data)?),
+            SignKind::Mac(mut mac) => {
+                mac.update(data);
+                Ok(mac.sign())
+            }
+        }
     }
 
     /// `C_SignUpdate`.
@@ -102,11 +156,17 @@ impl Hsm {
             .as_mut()
             .ok_or(Error::OperationNotInitialized)?;
         op.stage = Stage::MultiPart;
-        if let Err(e) = append(&mut op.data, part) {
+        let appended = match &mut op.kind {
+            SignKind::Key { data, .. } => append(data, part),
+            SignKind::Mac(mac) => {
+                mac.update(part);
+                Ok(())
+            }
+        };
+        if appended.is_err() {
             session.sign = None;
-            return Err(e);
         }
-        Ok(())
+        appended
     }
 
     /// `C_SignFinal`.
@@ -116,39 +176,56 @@ impl Hsm {
             .sign
             .take()
             .ok_or(Error::OperationNotInitialized)?;
-        Ok(op.key.sign(&op.mechanism, &op.data)?)
+        match op.kind {
+            SignKind::Key {
+                key,
+                mechanism,
+                data,
+            } => Ok(key.sign(&mechanism, &data)?),
+            SignKind::Mac(mac) => Ok(mac.sign()),
+        }
     }
 
-    /// `C_VerifyInit`: with a public key, or the public half of a private key.
+    /// `C_VerifyInit`: with a public key, the public half of a private key, or for HMAC a
+    /// secret key.
     pub fn verify_init(&self, session: u64, mechanism: &Mechanism, key: u64) -> Result<()> {
         let (_, _, token) = self.session_token(session)?;
         let handle = self.session(session)?;
         if lock(&handle).verify.is_some() {
             return Err(Error::OperationActive);
         }
-        let sign_mechanism = mechanism::sign_mechanism(mechanism)?;
-        let entry = self
-            .visible(&token, key)
-            .map_err(|_| Error::KeyHandleInvalid(key))?;
-        match entry.attrs.ulong(ck::CKA_CLASS) {
-            Some(ck::CKO_PUBLIC_KEY) => {
-                if entry.attrs.bool(ck::CKA_VERIFY) != Some(true) {
-                    return Err(Error::KeyFunctionNotPermitted("CKA_VERIFY is false"));
+        let kind = if let Some(alg) = mechanism::hmac_alg(mechanism.mechanism) {
+            let entry = self
+                .visible(&token, key)
+                .map_err(|_| Error::KeyHandleInvalid(key))?;
+            VerifyKind::Mac(Box::new(mac(&token, &entry, alg, ck::CKA_VERIFY)?))
+        } else {
+            let sign_mechanism = mechanism::sign_mechanism(mechanism)?;
+            let entry = self
+                .visible(&token, key)
+                .map_err(|_| Error::KeyHandleInvalid(key))?;
+            match entry.attrs.ulong(ck::CKA_CLASS) {
+                Some(ck::CKO_PUBLIC_KEY) => {
+                    if entry.attrs.bool(ck::CKA_VERIFY) != Some(true) {
+                        return Err(Error::KeyFunctionNotPermitted("CKA_VERIFY is false"));
+                    }
                 }
+                Some(ck::CKO_PRIVATE_KEY) => {}
+                _ => return Err(Error::KeyTypeInconsistent),
             }
-            Some(ck::CKO_PRIVATE_KEY) => {}
-            _ => return Err(Error::KeyTypeInconsistent),
-        }
-        check_key_type(&entry.attrs, &sign_mechanism)?;
-        let key = entry.verifying_key(token.provider())?;
+            check_key_type(&entry.attrs, &sign_mechanism)?;
+            VerifyKind::Key {
+                key: entry.verifying_key(token.provider())?,
+                mechanism: sign_mechanism,
+                data: Vec::new(),
+            }
+        };
         let mut session = lock(&handle);
         if session.verify.is_some() {
             return Err(Error::OperationActive);
         }
         session.verify = Some(VerifyOp {
-            key,
-            mechanism: sign_mechanism,
-            data: Vec::new(),
+            kind,
             stage: Stage::Fresh,
         });
         Ok(())
@@ -164,7 +241,13 @@ impl Hsm {
         if op.stage != Stage::Fresh {
             return Err(Error::OperationActive);
         }
-        Ok(op.key.verify(&op.mechanism, data, signature)?)
+        match op.kind {
+            VerifyKind::Key { key, mechanism, .. } => Ok(key.verify(&mechanism, data, signature)?),
+            VerifyKind::Mac(mut mac) => {
+                mac.update(data);
+                Ok(mac.verify(signature)?)
+            }
+        }
     }
 
     /// `C_VerifyUpdate`.
@@ -176,11 +259,17 @@ impl Hsm {
             .as_mut()
             .ok_or(Error::OperationNotInitialized)?;
         op.stage = Stage::MultiPart;
-        if let Err(e) = append(&mut op.data, part) {
+        let appended = match &mut op.kind {
+            VerifyKind::Key { data, .. } => append(data, part),
+            VerifyKind::Mac(mac) => {
+                mac.update(part);
+                Ok(())
+            }
+        };
+        if appended.is_err() {
             session.verify = None;
-            return Err(e);
         }
-        Ok(())
+        appended
     }
 
     /// `C_VerifyFinal`.
@@ -190,7 +279,14 @@ impl Hsm {
             .verify
             .take()
             .ok_or(Error::OperationNotInitialized)?;
-        Ok(op.key.verify(&op.mechanism, &op.data, signature)?)
+        match op.kind {
+            VerifyKind::Key {
+                key,
+                mechanism,
+                data,
+            } => Ok(key.verify(&mechanism, &data, signature)?),
+            VerifyKind::Mac(mac) => Ok(mac.verify(signature)?),
+        }
     }
 
     /// `C_DigestInit`.
@@ -257,8 +353,9 @@ impl Hsm {
         Ok(op.context.finish())
     }
 
-    /// `C_WrapKey` with `CKM_AES_KEY_WRAP(_PAD)`: exports an extractable secret key (for key
-    /// backup between tokens); private keys are not wrapped by this token.
+    /// `C_WrapKey` with `CKM_AES_KEY_WRAP(_PAD)`, `CKM_RSA_PKCS_OAEP` or `CKM_RSA_PKCS`: exports an
+    /// extractable secret key (for key backup between tokens); private keys are not wrapped
+    /// by this token.
     pub fn wrap_key(
         &self,
         session: u64,
@@ -267,18 +364,24 @@ impl Hsm {
         key: u64,
     ) -> Result<Vec<u8>> {
         let (_, _, token) = self.session_token(session)?;
-        let pad = wrap_padding(mechanism)?;
+        let wrap = wrap_mechanism(mechanism)?;
         let kek = self
             .visible(&token, wrapping)
             .map_err(|_| Error::KeyHandleInvalid(wrapping))?;
         let target = self
             .visible(&token, key)
             .map_err(|_| Error::KeyHandleInvalid(key))?;
-        if kek.attrs.ulong(ck::CKA_KEY_TYPE) != Some(ck::CKK_AES)
+        let (class, key_type) = match wrap {
+            Wrap::Aes(_) => (ck::CKO_SECRET_KEY, ck::CKK_AES),
+            Wrap::Rsa(_) => (ck::CKO_PUBLIC_KEY, ck::CKK_RSA),
+        };
+        if kek.attrs.ulong(ck::CKA_CLASS) != Some(class)
+            || kek.attrs.ulong(ck::CKA_KEY_TYPE) != Some(key_type)
             || kek.attrs.bool(ck::CKA_WRAP) != Some(true)
         {
             return Err(Error::KeyFunctionNotPermitted(
-                "the wrapping key is not an AES key with CKA_WRAP",
+                "the wrapping key is not an AES key (AES key wrap) or an RSA public key (RSA) \
+                 with CKA_WRAP",
             ));
         }
         if target.attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_SECRET_KEY) {
@@ -289,18 +392,26 @@ impl Hsm {
         if target.attrs.bool(ck::CKA_EXTRACTABLE) != Some(true) {
             return Err(Error::KeyFunctionNotPermitted("the key is not extractable"));
         }
-        let kek_value = kek
-            .attrs
-            .get(ck::CKA_VALUE)
-            .ok_or(Error::KeyHandleInvalid(wrapping))?;
         let value = target
             .attrs
             .get(ck::CKA_VALUE)
             .ok_or(Error::KeyHandleInvalid(key))?;
-        Ok(crypto::aes_key_wrap(kek_value, value, pad)?)
+        match wrap {
+            Wrap::Aes(pad) => {
+                let kek_value = kek
+                    .attrs
+                    .get(ck::CKA_VALUE)
+                    .ok_or(Error::KeyHandleInvalid(wrapping))?;
+                Ok(crypto::aes_key_wrap(kek_value, value, pad)?)
+            }
+            Wrap::Rsa(params) => Ok(kek
+                .verifying_key(token.provider())?
+                .encrypt(&params, value)?),
+        }
     }
 
-    /// `C_UnwrapKey` with `CKM_AES_KEY_WRAP(_PAD)`: imports a wrapped secret key.
+    /// `C_UnwrapKey` with `CKM_AES_KEY_WRAP(_PAD)`, `CKM_RSA_PKCS_OAEP` or `CKM_RSA_PKCS`:
+    /// imports a wrapped secret key.
     pub fn unwrap_key(
         &self,
         session: u64,
@@ -310,22 +421,44 @@ impl Hsm {
         template: &Template,
     ) -> Result<u64> {
         let (_, rw, token) = self.session_token(session)?;
-        let pad = wrap_padding(mechanism)?;
+        let wrap = wrap_mechanism(mechanism)?;
         let kek = self
             .visible(&token, unwrapping)
             .map_err(|_| Error::KeyHandleInvalid(unwrapping))?;
-        if kek.attrs.ulong(ck::CKA_KEY_TYPE) != Some(ck::CKK_AES)
+        let (class, key_type) = match wrap {
+            Wrap::Aes(_) => (ck::CKO_SECRET_KEY, ck::CKK_AES),
+            Wrap::Rsa(_) => (ck::CKO_PRIVATE_KEY, ck::CKK_RSA),
+        };
+        if kek.attrs.ulong(ck::CKA_CLASS) != Some(class)
+            || kek.attrs.ulong(ck::CKA_KEY_TYPE) != Some(key_type)
             || kek.attrs.bool(ck::CKA_UNWRAP) != Some(true)
         {
             return Err(Error::KeyFunctionNotPermitted(
-                "the unwrapping key is not an AES key with CKA_UNWRAP",
+                "the unwrapping key is not an AES key (AES key wrap) or an RSA private key (RSA) \
+                 with CKA_UNWRAP",
             ));
         }
-        let kek_value = kek
-            .attrs
-            .get(ck::CKA_VALUE)
-            .ok_or(Error::KeyHandleInvalid(unwrapping))?;
-        let value = crypto::aes_key_unwrap(kek_value, wrapped, pad)?;
+        let value = match wrap {
+            Wrap::Aes(pad) => {
+                let kek_value = kek
+                    .attrs
+                    .get(ck::CKA_VALUE)
+                    .ok_or(Error::KeyHandleInvalid(unwrapping))?;
+                crypto::aes_key_unwrap(kek_value, wrapped, pad)?
+            }
+            Wrap::Rsa(params) => {
+                if token.login_state() != Some(UserType::User) {
+                    return Err(Error::UserNotLoggedIn);
+                }
+                kek.signing_key(token.provider())?
+                    .decrypt(&params, wrapped)
+                    .map_err(|e| match e {
+                        crypto::CryptoError::EncryptedDataInvalid
+                        | crypto::CryptoError::EncryptedDataLenRange => Error::WrappedKeyInvalid,
+                        other => Error::Crypto(other),
+                    })?
+            }
+        };
         let mut with_value = template.clone();
         with_value.push((ck::CKA_VALUE, value.expose().to_vec()));
         let built = object::from_template(&with_value, Origin::Unwrapped, &Attributes::new());
@@ -337,6 +470,11 @@ impl Hsm {
             return Err(Error::TemplateInconsistent(
                 "only secret keys can be unwrapped".into(),
             ));
+        }
+        if attrs.ulong(ck::CKA_KEY_TYPE) == Some(ck::CKK_AES)
+            && !matches!(value.len(), 16 | 24 | 32)
+        {
+            return Err(Error::WrappedKeyInvalid);
         }
         if attrs.bool(ck::CKA_TOKEN) == Some(true) && !rw {
             return Err(Error::SessionReadOnly);
@@ -351,6 +489,29 @@ impl Hsm {
     }
 }
 
+/// A key-wrapping mechanism: AES key wrap (padded or not), or RSA-OAEP / RSA PKCS#1 v1.5.
+///
+/// PKCS#1 v1.5 unwrapping decrypts with implicit rejection: a ciphertext with bad padding
+/// yields a pseudo-random "key" whose length is as likely to fit the key type as a real
+/// one's, so whether the unwrap succeeds tells an attacker nothing about the padding.
+enum Wrap {
+    Aes(bool),
+    Rsa(RsaCrypt),
+}
+
+fn wrap_mechanism(mechanism: &Mechanism) -> Result<Wrap> {
+    if matches!(
+        mechanism.mechanism,
+        ck::CKM_RSA_PKCS_OAEP | ck::CKM_RSA_PKCS
+    ) {
+        return match mechanism::crypt_mechanism(mechanism)? {
+            CryptMechanism::Rsa(params) => Ok(Wrap::Rsa(params)),
+            CryptMechanism::Aes(_) => Err(Error::MechanismInvalid(mechanism.mechanism)),
+        };
+    }
+    wrap_padding(mechanism).map(Wrap::Aes)
+}
+
 fn wrap_padding(mechanism: &Mechanism) -> Result<bool> {
     match mechanism.mechanism {
         ck::CKM_AES_KEY_WRAP => Ok(false),
@@ -361,7 +522,7 @@ fn wrap_padding(mechanism: &Mechanism) -> Result<bool> {
 
 impl Hsm {
     /// `C_SessionCancel`: ends the operations `flags` names (`CKF_SIGN`, `CKF_VERIFY`,
-    /// `CKF_DIGEST`, `CKF_FIND_OBJECTS`).
+    /// `CKF_DIGEST`, `CKF_ENCRYPT`, `CKF_DECRYPT`, `CKF_FIND_OBJECTS`).
     pub fn cancel_operations(&self, session: u64, flags: ck::CK_FLAGS) -> Result<()> {
         let handle = self.session(session)?;
         let mut session = lock(&handle);
@@ -373,6 +534,12 @@ impl Hsm {
         }
         if flags & ck::CKF_DIGEST != 0 {
             session.digest = None;
+        }
+        if flags & ck::CKF_ENCRYPT != 0 {
+            session.encrypt = None;
+        }
+        if flags & ck::CKF_DECRYPT != 0 {
+            session.decrypt = None;
         }
         if flags & ck::CKF_FIND_OBJECTS != 0 {
             session.find = None;

@@ -5,6 +5,7 @@
 //! each session has its own mutex; a token's state lock is held for bookkeeping and store I/O
 //! but never across signing, key generation or Argon2.
 
+mod activation;
 mod crypto_ops;
 mod objects;
 
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use cryptoki_sys as ck;
 
-use crate::config::Config;
+use crate::config::{Config, Pkcs11Version};
 use crate::crypto::{self, CryptoProvider};
 use crate::error::{Error, Result};
 use crate::quorum::OpenedCard;
@@ -96,6 +97,11 @@ impl Hsm {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// True when configured to present PKCS#11 2.40 (no 3.0-only attributes).
+    pub fn presents_2_40(&self) -> bool {
+        self.config.pkcs11_version == Pkcs11Version::V2_40
     }
 
     pub fn provider(&self) -> &'static CryptoProvider {
@@ -399,6 +405,9 @@ impl Hsm {
         {
             return Err(Error::SessionReadOnlyExists);
         }
+        if user == UserType::User {
+            self.activate_unattended(&token)?;
+        }
         token.login(user, pin)
     }
 
@@ -424,6 +433,18 @@ impl Hsm {
             return Err(Error::SessionReadOnly);
         }
         token.set_pin(old, new)
+    }
+
+    /// `C_SeedRandom`: mixes the caller's seed into the kernel's pool (writing to
+    /// /dev/urandom adds to it without crediting entropy), the generator every key comes from.
+    pub fn seed_random(&self, handle: u64, seed: &[u8]) -> Result<()> {
+        use std::io::Write;
+        self.session(handle)?;
+        let mut urandom = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/urandom")
+            .map_err(|_| Error::Rng)?;
+        urandom.write_all(seed).map_err(|_| Error::Rng)
     }
 
     /// Random bytes from the OS generator, as `C_GenerateRandom` returns them.

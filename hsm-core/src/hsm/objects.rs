@@ -10,7 +10,7 @@ use crate::attr::{AttrType, Attributes, Template, template_value};
 use crate::crypto::{self, Curve};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::mechanism::{Mechanism, RSA_KEY_BITS};
+use crate::mechanism::{self, Mechanism, RSA_KEY_BITS, SECRET_KEY_BYTES};
 use crate::object::{self, Origin};
 use crate::session::FindOp;
 use crate::token::{ObjectEntry, Token, UserType};
@@ -86,9 +86,16 @@ impl Hsm {
                     )
                 })?;
             }
-            Some(ck::CKO_SECRET_KEY) if attrs.ulong(ck::CKA_KEY_TYPE) == Some(ck::CKK_AES) => {
+            Some(ck::CKO_SECRET_KEY) => {
                 let len = attrs.get(ck::CKA_VALUE).map_or(0, <[u8]>::len);
-                if !matches!(len, 16 | 24 | 32) {
+                let ok = match attrs.ulong(ck::CKA_KEY_TYPE) {
+                    Some(ck::CKK_AES) => matches!(len, 16 | 24 | 32),
+                    Some(kt) if mechanism::is_mac_key_type(kt) => {
+                        SECRET_KEY_BYTES.contains(&(len as ck::CK_ULONG))
+                    }
+                    _ => true,
+                };
+                if !ok {
                     return Err(Error::AttributeValueInvalid(ck::CKA_VALUE));
                 }
             }
@@ -146,7 +153,12 @@ impl Hsm {
         let entry = self.visible(&token, handle)?;
         Ok(types
             .iter()
-            .map(|ty| object::readable(&entry.attrs, *ty).map(<[u8]>::to_vec))
+            .map(|ty| {
+                if *ty == ck::CKA_UNIQUE_ID && self.presents_2_40() {
+                    return Err(Error::AttributeTypeInvalid(*ty));
+                }
+                object::readable(&entry.attrs, *ty).map(<[u8]>::to_vec)
+            })
             .collect())
     }
 
@@ -163,6 +175,9 @@ impl Hsm {
         let entry = self.visible(&token, handle)?;
         if entry.is_token_object() && !rw {
             return Err(Error::SessionReadOnly);
+        }
+        if self.presents_2_40() && template.iter().any(|(ty, _)| *ty == ck::CKA_UNIQUE_ID) {
+            return Err(Error::AttributeTypeInvalid(ck::CKA_UNIQUE_ID));
         }
         let mut attrs = entry.attrs.clone();
         object::apply_update(&mut attrs, template)?;
@@ -293,7 +308,7 @@ impl Hsm {
         Ok((handles[0], handles[1]))
     }
 
-    /// `C_GenerateKey`: AES keys for key backup.
+    /// `C_GenerateKey`: AES keys (encryption, key backup) and generic secret / HMAC keys.
     pub fn generate_key(
         &self,
         session: u64,
@@ -301,31 +316,39 @@ impl Hsm {
         template: &Template,
     ) -> Result<u64> {
         let (_, rw, token) = self.session_token(session)?;
-        if mechanism.mechanism != ck::CKM_AES_KEY_GEN {
-            return Err(Error::MechanismInvalid(mechanism.mechanism));
-        }
+        let m = mechanism.mechanism;
+        let key_type = mechanism::secret_key_gen_type(m)?;
         let mut defaults = Attributes::new();
         defaults.set_ulong(ck::CKA_CLASS, ck::CKO_SECRET_KEY);
-        defaults.set_ulong(ck::CKA_KEY_TYPE, ck::CKK_AES);
-        let origin = Origin::Generated(ck::CKM_AES_KEY_GEN);
+        defaults.set_ulong(ck::CKA_KEY_TYPE, key_type);
+        let origin = Origin::Generated(m);
         let mut attrs = object::from_template(template, origin, &defaults)?;
         if attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_SECRET_KEY)
-            || attrs.ulong(ck::CKA_KEY_TYPE) != Some(ck::CKK_AES)
+            || attrs.ulong(ck::CKA_KEY_TYPE) != Some(key_type)
         {
-            return Err(Error::TemplateInconsistent(
-                "CKM_AES_KEY_GEN makes AES secret keys".into(),
-            ));
+            return Err(Error::TemplateInconsistent(format!(
+                "mechanism {m:#x} makes secret keys of type {key_type:#x}"
+            )));
         }
         let len = attrs
             .ulong(ck::CKA_VALUE_LEN)
             .ok_or(Error::TemplateIncomplete(ck::CKA_VALUE_LEN))?;
-        if !matches!(len, 16 | 24 | 32) {
-            return Err(Error::KeySizeRange(format!(
-                "AES keys are 16, 24 or 32 bytes, not {len}"
-            )));
-        }
         Self::check_may_create(&token, rw, &attrs)?;
-        let value = crypto::generate_aes_key(len as usize)?;
+        let value = if key_type == ck::CKK_AES {
+            if !matches!(len, 16 | 24 | 32) {
+                return Err(Error::KeySizeRange(format!(
+                    "AES keys are 16, 24 or 32 bytes, not {len}"
+                )));
+            }
+            crypto::generate_aes_key(len as usize)?
+        } else {
+            if !SECRET_KEY_BYTES.contains(&len) {
+                return Err(Error::KeySizeRange(format!(
+                    "generic secret and HMAC keys are {SECRET_KEY_BYTES:?} bytes, not {len}"
+                )));
+            }
+            crypto::generate_secret(len as usize)?
+        };
         attrs.set(ck::CKA_VALUE, value.expose().to_vec());
         object::finish_key(&mut attrs, origin);
         let owner = Self::owner(session, &attrs);

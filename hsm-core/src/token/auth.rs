@@ -56,6 +56,17 @@ impl Token {
         self.write_state().set_tmk(tmk)
     }
 
+    /// Activates with a TMK obtained elsewhere (preload); its key-check value must match.
+    pub fn activate_with_key(&self, tmk: Tmk) -> Result<()> {
+        if self.read().meta.quorum.is_none() {
+            return Err(Error::Config(format!(
+                "token {:?} has no quorum: its PIN activates it",
+                self.label()
+            )));
+        }
+        self.write_state().set_tmk(tmk)
+    }
+
     /// Verifies a PIN (Argon2id outside the lock), counting failures persistently; on
     /// success logs the role in and, on a PIN-only token, unseals the TMK.
     pub fn login(&self, user: UserType, pin: &[u8]) -> Result<()> {

@@ -309,7 +309,12 @@ impl Token {
     pub fn insert_objects(&self, objects: Vec<(Attributes, Option<u64>)>) -> Result<Vec<u64>> {
         let with_ids = objects
             .into_iter()
-            .map(|(attrs, session)| Ok((new_object_id()?, attrs, session)))
+            .map(|(mut attrs, session)| {
+                let id = new_object_id()?;
+                // CKA_UNIQUE_ID (3.0): the object id, which no other object of the token has.
+                attrs.set(ck::CKA_UNIQUE_ID, format!("{id:016x}").into_bytes());
+                Ok((id, attrs, session))
+            })
             .collect::<Result<Vec<_>>>()?;
         if with_ids.iter().all(|(_, _, session)| session.is_some()) {
             let mut state = self.write_state();

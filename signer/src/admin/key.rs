@@ -220,6 +220,7 @@ fn describe(hsm: &Hsm, session: u64, handle: u64) -> CliResult<serde_json::Value
         Some(ck::CKK_EC) => match Curve::from_der_oid(&get(5)) {
             Some(Curve::P256) => "p256".to_string(),
             Some(Curve::P384) => "p384".to_string(),
+            Some(Curve::P521) => "p521".to_string(),
             None => "ec".to_string(),
         },
         Some(ck::CKK_EC_EDWARDS) => "ed25519".to_string(),

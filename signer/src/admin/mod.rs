@@ -1,9 +1,11 @@
 //! Token administration: `strongroom token|card|key ...`. Each command returns an [`Output`]
 //! that `main` prints as text or, with `--json`, as JSON.
 
+pub mod activate;
 pub mod activation;
 pub mod card;
 pub mod key;
+pub mod p11kit;
 pub mod token;
 
 use hsm_core::{Config, Hsm};

@@ -16,7 +16,7 @@ const RFC6605_P384_SIG: &str = "/L5hDKIvGDyI1fcARX3z65qrmPsVz73QD1Mr5CEqOiLP95hx
 #[test]
 fn ecdsa_signatures_verify_across_providers() {
     let msg = b"example.net. DNSKEY";
-    for curve in [Curve::P256, Curve::P384] {
+    for curve in [Curve::P256, Curve::P384, Curve::P521] {
         for generator in providers() {
             let key = generator.keygen.ec(curve).unwrap();
             let public = key.public().unwrap();
@@ -32,7 +32,7 @@ fn ecdsa_signatures_verify_across_providers() {
                     .map(|&h| (SignMechanism::EcdsaHash(h), msg.to_vec()))
                     .collect();
                 // Prehashes shorter than, equal to and longer than the curve order.
-                for len in [1, 2, 20, 28, 32, 48, 64, 100] {
+                for len in [1, 2, 20, 28, 32, 48, 64, 65, 66, 67, 100] {
                     let z: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
                     cases.push((SignMechanism::Ecdsa, z));
                 }
@@ -52,7 +52,7 @@ fn ecdsa_signatures_verify_across_providers() {
 
 #[test]
 fn ecdsa_prehash_is_truncated_or_left_padded() {
-    for curve in [Curve::P256, Curve::P384] {
+    for curve in [Curve::P256, Curve::P384, Curve::P521] {
         let key = AWS_LC.keygen.ec(curve).unwrap();
         let vers = verifiers(&key);
         let n = curve.field_len();
@@ -230,9 +230,20 @@ fn invalid_ec_keys_are_rejected() {
 
 #[test]
 fn curve_parameters() {
-    for curve in [Curve::P256, Curve::P384] {
+    for curve in [Curve::P256, Curve::P384, Curve::P521] {
         assert_eq!(Curve::from_der_oid(curve.der_oid()), Some(curve));
     }
+    assert_eq!(Curve::P521.der_oid(), unhex("06052b81040023").as_slice());
+    assert_eq!(Curve::from_der_oid(b"\x13\x09secp521r1"), Some(Curve::P521));
+    assert_eq!(
+        (
+            Curve::P521.bits(),
+            Curve::P521.field_len(),
+            Curve::P521.signature_len()
+        ),
+        (521, 66, 132)
+    );
+    assert_eq!(Curve::P521.point_len(), 133);
     assert_eq!(
         Curve::P256.der_oid(),
         unhex("06082a8648ce3d030107").as_slice()
@@ -243,8 +254,71 @@ fn curve_parameters() {
         Some(Curve::P256)
     );
     assert_eq!(Curve::from_der_oid(b"\x13\x09secp384r1"), Some(Curve::P384));
-    assert_eq!(Curve::from_der_oid(&unhex("06052b81040023")), None);
+    assert_eq!(Curve::from_der_oid(&unhex("06052b81040024")), None);
     assert_eq!(Curve::from_der_oid(b"\x13\x05P-256x"), None);
     assert_eq!(Curve::from_der_oid(&[]), None);
     assert_eq!(Curve::P384.signature_len(), 96);
+}
+
+/// RFC 6979 A.2.7: the P-521 key, and its published SHA-512 signature over "sample".
+const RFC6979_P521_X: &str = "00fad06daa62ba3b25d2fb40133da757205de67f5bb0018fee8c86e1b68c7e75caa896eb32f1f47c70855836a6d16fcc1466f6d8fbec67db89ec0c08b0e996b83538";
+const RFC6979_P521_POINT: &str = "0401894550d0785932e00eaa23b694f213f8c3121f86dc97a04e5a7167db4e5bcd371123d46e45db6b5d5370a7f20fb633155d38ffa16d2bd761dcac474b9a2f5023a400493101c962cd4d2fddf782285e64584139c2f91b47f87ff82354d6630f746a28a0db25741b5b34a828008b22acc23f924faafbd4d33f81ea66956dfeaa2bfdfcf5";
+const RFC6979_P521_SIG: &str = "00c328fafcbd79dd77850370c46325d987cb525569fb63c5d3bc53950e6d4c5f174e25a1ee9017b5d450606add152b534931d7d4e8455cc91f9b15bf05ec36e377fa00617cce7cf5064806c467f678d3b4080d6f1cc50af26ca209417308281b68af282623eaa63e5b5c0723d8b8c37ff0777b1a20f8ccb1dccc43997f1ee0e44da4a67a";
+
+#[test]
+fn p521_rfc6979_signature_verifies_in_both_providers() {
+    let key = PrivateKeyMaterial::Ec {
+        curve: Curve::P521,
+        d: crate::secret::SecretBytes::new(unhex(RFC6979_P521_X)),
+    };
+    assert_eq!(
+        key.public().unwrap(),
+        PublicKeyMaterial::Ec {
+            curve: Curve::P521,
+            point: unhex(RFC6979_P521_POINT),
+        }
+    );
+    assert_eq!(key.public().unwrap().bits(), 521);
+    let vers = verifiers(&key);
+    let sig = unhex(RFC6979_P521_SIG);
+    assert_eq!(sig.len(), 132);
+    let sha512 = SignMechanism::EcdsaHash(HashAlg::Sha512);
+    assert_verifies(&vers, &sha512, b"sample", &sig);
+    assert_verifies(
+        &vers,
+        &SignMechanism::Ecdsa,
+        &digest(HashAlg::Sha512, b"sample"),
+        &sig,
+    );
+    for v in &vers {
+        assert_eq!(
+            v.verify(&sha512, b"sample", &sig[..131]),
+            Err(CryptoError::SignatureLenRange)
+        );
+        assert_eq!(
+            v.verify(&sha512, b"samplf", &sig),
+            Err(CryptoError::SignatureInvalid)
+        );
+    }
+    // Each provider's signature verifies in the other (aws-lc signs SHA-512 natively).
+    for signer in signers(&key) {
+        let ours = signer.sign(&sha512, b"sample").unwrap();
+        assert_verifies(&vers, &sha512, b"sample", &ours);
+    }
+}
+
+#[test]
+fn p521_keys_import_from_pkcs8_and_sec1() {
+    use p521::pkcs8::EncodePrivateKey;
+    let x = unhex(RFC6979_P521_X);
+    let secret = p521::SecretKey::from_slice(&x).unwrap();
+    let pkcs8 = secret.to_pkcs8_der().unwrap();
+    let sec1 = secret.to_sec1_der().unwrap();
+    for der in [pkcs8.as_bytes(), sec1.as_slice()] {
+        let PrivateKeyMaterial::Ec { curve, d } = import_private_key(der).unwrap() else {
+            panic!("not EC");
+        };
+        assert_eq!(curve, Curve::P521);
+        assert_eq!(d.expose(), x.as_slice());
+    }
 }
