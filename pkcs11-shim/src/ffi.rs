@@ -28,6 +28,29 @@ pub unsafe fn bytes(ptr: *const ck::CK_BYTE, len: ck::CK_ULONG) -> ShimResult<Ve
     Ok(unsafe { std::slice::from_raw_parts(ptr, len as usize) }.to_vec())
 }
 
+/// Reads a 32-byte blank-padded label (`C_InitToken`). Stops at a NUL, because some clients
+/// (PyKCS11) pass a shorter C string; reading on past it could leave their buffer.
+///
+/// # Safety
+/// `ptr` must be NULL (rejected) or point to 32 readable bytes or a NUL-terminated string.
+pub unsafe fn label(ptr: *const ck::CK_UTF8CHAR) -> ShimResult<String> {
+    if ptr.is_null() {
+        return bad_args();
+    }
+    let mut bytes = Vec::with_capacity(32);
+    for i in 0..32 {
+        // SAFETY: byte `i` is within the 32-byte field, or before the string's NUL.
+        let byte = unsafe { ptr.add(i).read() };
+        if byte == 0 {
+            break;
+        }
+        bytes.push(byte);
+    }
+    Ok(String::from_utf8_lossy(&bytes)
+        .trim_end_matches(' ')
+        .to_string())
+}
+
 /// Reads a PIN: NULL with length 0 is an empty PIN.
 ///
 /// # Safety

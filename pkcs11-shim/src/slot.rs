@@ -7,7 +7,7 @@ use hsm_core::hsm::{MAX_PIN_LEN, MIN_PIN_LEN};
 use hsm_core::mechanism;
 
 use crate::cryptoki_fn;
-use crate::error::{bad_args, rv};
+use crate::error::rv;
 use crate::ffi;
 
 const VERSION: ck::CK_VERSION = ck::CK_VERSION { major: 0, minor: 1 };
@@ -100,12 +100,8 @@ cryptoki_fn! {
     fn C_InitToken(slot: ck::CK_SLOT_ID, pin: *mut ck::CK_UTF8CHAR, pin_len: ck::CK_ULONG, label: *mut ck::CK_UTF8CHAR) |hsm| {
         // SAFETY: the SO PIN is `pin_len` bytes at `pin`.
         let so_pin = unsafe { ffi::pin(pin, pin_len) }?;
-        if label.is_null() {
-            return bad_args();
-        }
-        // SAFETY: the label is a 32-byte blank-padded field by the PKCS#11 contract.
-        let label = unsafe { ffi::bytes(label, 32) }?;
-        let label = String::from_utf8_lossy(&label).trim_end_matches([' ', '\0']).to_string();
+        // SAFETY: `label` is the caller's 32-byte field (or a C string).
+        let label = unsafe { ffi::label(label) }?;
         hsm.init_token(slot, so_pin.expose(), &label)?;
         Ok(())
     }
