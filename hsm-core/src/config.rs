@@ -30,6 +30,9 @@ pub struct Config {
     /// test suites written against 2.40 tokens such as SoftHSM 2.6 (no `CKA_UNIQUE_ID`, the
     /// 2.40 function table from `C_GetInterface`).
     pub pkcs11_version: Pkcs11Version,
+    /// Whose identity strings the module reports: its own, or SoftHSM's, for test suites and
+    /// clients that branch on SoftHSM's manufacturer strings and library version.
+    pub identity: Identity,
     /// Quorum tokens activated without a person: card files with PIN files (mode 0600).
     /// The weakest channel, for daemons and tests.
     pub unattended: Vec<Unattended>,
@@ -45,11 +48,22 @@ pub enum Pkcs11Version {
     V2_40,
 }
 
+/// The identity strings the module reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    #[default]
+    Strongroom,
+    SoftHSM,
+}
+
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Pkcs11Section {
     #[serde(default)]
     version: Pkcs11Version,
+    #[serde(default)]
+    identity: Identity,
 }
 
 /// One token's unattended activation: enough cards, each with the file holding its PIN.
@@ -123,6 +137,7 @@ impl Config {
             source: "built in".into(),
             log: LogConfig::default(),
             pkcs11_version: Pkcs11Version::V3_0,
+            identity: Identity::Strongroom,
             unattended: Vec::new(),
         }
     }
@@ -173,6 +188,7 @@ impl Config {
             source: source.to_string(),
             log: file.log,
             pkcs11_version: file.pkcs11.version,
+            identity: file.pkcs11.identity,
             unattended: file
                 .unattended
                 .into_iter()

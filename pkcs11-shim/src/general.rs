@@ -8,12 +8,10 @@ use hsm_core::config::Pkcs11Version;
 
 use crate::error::{bad_args, rv};
 use crate::ffi;
+use crate::identity;
 use crate::guard::run;
 use crate::state;
 use crate::tables::{self, INTERFACES, Interface};
-
-/// The library's own version, reported in `CK_INFO`.
-const LIBRARY_VERSION: ck::CK_VERSION = ck::CK_VERSION { major: 0, minor: 1 };
 
 /// `C_Initialize`: `NULL`, or arguments whose mutex callbacks are all set or all unset and
 /// whose `pReserved` is NULL. Locking is always internal, whatever the flags ask.
@@ -52,12 +50,13 @@ pub unsafe extern "C" fn C_Finalize(reserved: *mut c_void) -> ck::CK_RV {
 }
 
 fn info(version: ck::CK_VERSION) -> ck::CK_INFO {
+    let identity = identity::current();
     ck::CK_INFO {
         cryptokiVersion: version,
-        manufacturerID: ffi::padded("Strongroom"),
+        manufacturerID: ffi::padded(identity.manufacturer),
         flags: 0,
-        libraryDescription: ffi::padded("Strongroom software HSM"),
-        libraryVersion: LIBRARY_VERSION,
+        libraryDescription: ffi::padded(identity.library_description),
+        libraryVersion: identity.library_version,
     }
 }
 

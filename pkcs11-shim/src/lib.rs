@@ -15,6 +15,7 @@
 pub mod error;
 pub mod ffi;
 pub mod guard;
+mod identity;
 mod log;
 mod preload;
 pub mod state;

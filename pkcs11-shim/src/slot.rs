@@ -9,8 +9,7 @@ use hsm_core::mechanism;
 use crate::cryptoki_fn;
 use crate::error::rv;
 use crate::ffi;
-
-const VERSION: ck::CK_VERSION = ck::CK_VERSION { major: 0, minor: 1 };
+use crate::identity;
 
 cryptoki_fn! {
     /// `C_GetSlotList`: every slot has a token present (the free slot's is uninitialised).
@@ -27,10 +26,10 @@ cryptoki_fn! {
         hsm.slot_token(slot)?;
         let info = ck::CK_SLOT_INFO {
             slotDescription: ffi::padded(&format!("Strongroom slot {slot}")),
-            manufacturerID: ffi::padded("Strongroom"),
+            manufacturerID: ffi::padded(identity::current().slot_manufacturer),
             flags: ck::CKF_TOKEN_PRESENT,
-            hardwareVersion: VERSION,
-            firmwareVersion: VERSION,
+            hardwareVersion: identity::current().hardware_version,
+            firmwareVersion: identity::current().hardware_version,
         };
         // SAFETY: `out` is the caller's CK_SLOT_INFO.
         unsafe { ffi::put(out, info) }
@@ -42,7 +41,7 @@ cryptoki_fn! {
     fn C_GetTokenInfo(slot: ck::CK_SLOT_ID, out: *mut ck::CK_TOKEN_INFO) |hsm| {
         let mut info = ck::CK_TOKEN_INFO {
             label: ffi::padded(""),
-            manufacturerID: ffi::padded("Strongroom"),
+            manufacturerID: ffi::padded(identity::current().slot_manufacturer),
             model: ffi::padded("uninitialised"),
             serialNumber: ffi::padded(""),
             flags: ck::CKF_RNG | ck::CKF_LOGIN_REQUIRED,
@@ -56,8 +55,8 @@ cryptoki_fn! {
             ulFreePublicMemory: ck::CK_UNAVAILABLE_INFORMATION,
             ulTotalPrivateMemory: ck::CK_UNAVAILABLE_INFORMATION,
             ulFreePrivateMemory: ck::CK_UNAVAILABLE_INFORMATION,
-            hardwareVersion: VERSION,
-            firmwareVersion: VERSION,
+            hardwareVersion: identity::current().hardware_version,
+            firmwareVersion: identity::current().hardware_version,
             utcTime: [b' '; 16],
         };
         if hsm.slot_token(slot)?.is_some() {
