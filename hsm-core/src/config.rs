@@ -36,6 +36,9 @@ pub struct Config {
     /// Quorum tokens activated without a person: card files with PIN files (mode 0600).
     /// The weakest channel, for daemons and tests.
     pub unattended: Vec<Unattended>,
+    /// Labels of tokens that set `CKF_PROTECTED_AUTHENTICATION_PATH`: `C_Login` with a NULL
+    /// PIN then asks the officers for their cards, and the user for the PIN, on the terminal.
+    pub protected_authentication_path: Vec<String>,
 }
 
 /// The PKCS#11 version presented.
@@ -118,6 +121,8 @@ struct ConfigFile {
     unattended: Vec<Unattended>,
     #[serde(default)]
     pkcs11: Pkcs11Section,
+    #[serde(default)]
+    protected_authentication_path: Vec<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -139,6 +144,7 @@ impl Config {
             pkcs11_version: Pkcs11Version::V3_0,
             identity: Identity::Strongroom,
             unattended: Vec::new(),
+            protected_authentication_path: Vec::new(),
         }
     }
 
@@ -189,6 +195,7 @@ impl Config {
             log: file.log,
             pkcs11_version: file.pkcs11.version,
             identity: file.pkcs11.identity,
+            protected_authentication_path: file.protected_authentication_path,
             unattended: file
                 .unattended
                 .into_iter()

@@ -162,3 +162,86 @@ fn private_keys_of_a_quorum_token_are_sealed_on_disk() {
         "the private key's record (and so its modulus) is sealed; the public key's is not"
     );
 }
+
+/// A dialog that answers from a script, as an officer at the terminal would.
+struct Scripted {
+    cards: std::collections::VecDeque<std::path::PathBuf>,
+    secrets: std::collections::VecDeque<&'static str>,
+    told: Vec<String>,
+}
+
+impl hsm_core::hsm::dialog::Dialog for Scripted {
+    fn card_path(
+        &mut self,
+        _officer: usize,
+        _threshold: u8,
+    ) -> hsm_core::Result<std::path::PathBuf> {
+        Ok(self.cards.pop_front().unwrap())
+    }
+    fn secret(&mut self, _question: &str) -> hsm_core::Result<SecretBytes> {
+        Ok(SecretBytes::from_slice(
+            self.secrets.pop_front().unwrap().as_bytes(),
+        ))
+    }
+    fn tell(&mut self, message: &str) {
+        self.told.push(message.to_string());
+    }
+}
+
+#[test]
+fn protected_authentication_path_asks_for_cards_then_the_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = hsm_core::Config::with_token_dir(dir.path().join("tokens"));
+    config.pin_kdf = KdfParams::TESTING;
+    config.card_kdf = KdfParams::TESTING;
+    config.protected_authentication_path = vec!["pad".into()];
+    let hsm = hsm_core::Hsm::new(config).unwrap();
+    let pins = card_pins(3);
+    let quorum = NewQuorum {
+        threshold: 2,
+        card_pins: &pins,
+        card_kdf: KdfParams::TESTING,
+    };
+    let (slot, cards) = hsm
+        .create_quorum_token("pad", SO_PIN, USER_PIN, quorum)
+        .unwrap();
+    assert_ne!(
+        hsm.token_info(slot).unwrap().summary.flags & ck::CKF_PROTECTED_AUTHENTICATION_PATH,
+        0
+    );
+    let paths: Vec<_> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let path = dir.path().join(format!("card-{i}"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+    let session = hsm.open_session(slot, true).unwrap();
+    let mut dialog = Scripted {
+        // Officer 1 first gives a missing file, then card 1 with a wrong PIN, then card 1
+        // with its PIN; officer 2 gives card 3. Then the user PIN.
+        cards: [
+            dir.path().join("nope"),
+            paths[0].clone(),
+            paths[0].clone(),
+            paths[2].clone(),
+        ]
+        .into(),
+        secrets: ["wrong-pin", "card-pin-1", "card-pin-3", "user-secret-1234"].into(),
+        told: Vec::new(),
+    };
+    hsm.login_with_dialog(session, ck::CKU_USER, &mut dialog)
+        .unwrap();
+    assert_eq!(dialog.told.len(), 2, "{:?}", dialog.told);
+    assert!(dialog.told[1].contains("wrong PIN"), "{:?}", dialog.told);
+    generate_pair(&hsm, session, "padded", false).unwrap();
+    // A token without the protected path refuses a NULL PIN.
+    let (plain, _) = quorum_token(&hsm, "plain", &card_pins(5));
+    let other = hsm.open_session(plain, true).unwrap();
+    assert!(matches!(
+        hsm.login_with_dialog(other, ck::CKU_USER, &mut dialog),
+        Err(Error::ArgumentsBad(_))
+    ));
+}

@@ -4,6 +4,8 @@ use std::ffi::c_void;
 
 use cryptoki_sys as ck;
 
+use hsm_core::hsm::dialog::TerminalDialog;
+
 use crate::cryptoki_fn;
 use crate::error::{bad_args, rv};
 use crate::ffi;
@@ -57,8 +59,8 @@ cryptoki_fn! {
     /// `C_Login`.
     fn C_Login(session: ck::CK_SESSION_HANDLE, user: ck::CK_USER_TYPE, pin: *mut ck::CK_UTF8CHAR, pin_len: ck::CK_ULONG) |hsm| {
         if pin.is_null() {
-            // No protected authentication path is configured for this token.
-            return bad_args();
+            // The protected authentication path: the dialog runs on the terminal.
+            return Ok(hsm.login_with_dialog(session, user, &mut TerminalDialog)?);
         }
         // SAFETY: the PIN is `pin_len` bytes at `pin`.
         let pin = unsafe { ffi::pin(pin, pin_len) }?;
@@ -77,7 +79,7 @@ cryptoki_fn! {
         _username_len: ck::CK_ULONG,
     ) |hsm| {
         if pin.is_null() {
-            return bad_args();
+            return Ok(hsm.login_with_dialog(session, user, &mut TerminalDialog)?);
         }
         // SAFETY: the PIN is `pin_len` bytes at `pin`.
         let pin = unsafe { ffi::pin(pin, pin_len) }?;

@@ -7,6 +7,7 @@
 
 mod activation;
 mod crypto_ops;
+pub mod dialog;
 mod objects;
 
 use std::collections::{BTreeMap, HashMap};
@@ -182,7 +183,10 @@ impl Hsm {
     pub fn token_info(&self, slot: u64) -> Result<TokenInfo> {
         let token = self.token(slot)?;
         token.sync()?;
-        let summary = token.summary();
+        let mut summary = token.summary();
+        if self.protected_path(&token) {
+            summary.flags |= ck::CKF_PROTECTED_AUTHENTICATION_PATH;
+        }
         let model = match summary.quorum {
             Some((m, n)) => format!("quorum {m} of {n}"),
             None => "no quorum".to_string(),
