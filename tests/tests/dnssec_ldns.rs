@@ -1,0 +1,175 @@
+//! A DNSSEC signer using keys generated in our token: ldns-signzone through the libp11 engine
+//! signs a zone with RSASHA256 (keys by CKA_ID) and another with ECDSAP256SHA256 (keys by
+//! `pkcs11:` URI, NSEC3); each signed zone must pass three independent verifiers
+//! (ldns-verify-zone, BIND's dnssec-verify, Knot's kzonecheck). Run on a PIN-only token and
+//! on a 2-of-3 quorum token activated by `strongroom activate`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use strongroom_tests::{Scratch, module_path, tool};
+
+const PIN: &str = "1234";
+const SO_PIN: &str = "123456";
+const LABEL: &str = "dnssec";
+
+const ZONE: &str = "$TTL 3600
+@       IN SOA   ns1 hostmaster 2024010101 7200 3600 1209600 3600
+        IN NS    ns1
+        IN NS    ns2
+        IN MX    10 mail
+ns1     IN A     192.0.2.1
+ns2     IN A     192.0.2.2
+mail    IN A     192.0.2.25
+www     IN A     192.0.2.80
+www     IN AAAA  2001:db8::80
+txt     IN TXT   \"signed with keys held in a PKCS#11 token\"
+sub     IN NS    ns.sub
+ns.sub  IN A     192.0.2.53
+";
+
+fn sh(work: &Path, env: &[(&str, String)], script: &str) {
+    let mut command = Command::new("bash");
+    command
+        .arg("-c")
+        .arg(format!("set -euo pipefail\n{script}"))
+        .current_dir(work);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{script}\nfailed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Generates the keys, signs both zones (through `wrapper`, if any) and verifies them.
+fn sign_and_verify(scratch: &Scratch, wrapper: &str) {
+    let work = scratch.path();
+    let module = module_path().display().to_string();
+    let env = [
+        ("STRONGROOM_CONF", scratch.conf().display().to_string()),
+        ("M", module.clone()),
+    ];
+    let p = format!("{wrapper} pkcs11-tool --module $M --token-label {LABEL} --login --pin {PIN}");
+    sh(
+        work,
+        &env,
+        &format!(
+            "{p} --keypairgen --key-type rsa:2048 --id 21 --label ldns-rsa-ksk >/dev/null
+         {p} --keypairgen --key-type rsa:2048 --id 22 --label ldns-rsa-zsk >/dev/null
+         {p} --keypairgen --key-type EC:prime256v1 --id 23 --label ldns-ec-ksk >/dev/null
+         {p} --keypairgen --key-type EC:prime256v1 --id 24 --label ldns-ec-zsk >/dev/null"
+        ),
+    );
+    for origin in ["example.com", "example.net"] {
+        std::fs::write(
+            work.join(format!("{origin}.zone")),
+            format!("$ORIGIN {origin}.\n{ZONE}"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        work.join("openssl.cnf"),
+        format!(
+            "openssl_conf = openssl_init\n[openssl_init]\nengines = engine_section\n[engine_section]\npkcs11 = pkcs11_section\n[pkcs11_section]\nengine_id = pkcs11\ndynamic_path = /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so\nMODULE_PATH = {module}\nPIN = {PIN}\ninit = 0\n"
+        ),
+    )
+    .unwrap();
+    let mut env = env.to_vec();
+    env.push((
+        "OPENSSL_CONF",
+        work.join("openssl.cnf").display().to_string(),
+    ));
+    sh(work, &env, &format!(
+        "{wrapper} ldns-signzone -E pkcs11 -K RSASHA256,id_21 -k RSASHA256,id_22 -o example.com. -f example.com.signed example.com.zone
+         {wrapper} ldns-signzone -E pkcs11 -K 'ECDSAP256SHA256,pkcs11:token={LABEL};object=ldns-ec-ksk;type=private' \
+             -k 'ECDSAP256SHA256,pkcs11:token={LABEL};object=ldns-ec-zsk;type=private' -n -t 0 -o example.net. -f example.net.signed example.net.zone"
+    ));
+    for (origin, algorithm) in [("example.com", " 8 "), ("example.net", " 13 ")] {
+        let signed = std::fs::read_to_string(work.join(format!("{origin}.signed"))).unwrap();
+        assert!(
+            signed.contains("RRSIG")
+                && signed.contains("DNSKEY")
+                && signed.contains(algorithm.trim()),
+            "{signed}"
+        );
+        sh(
+            work,
+            &[],
+            &format!(
+                "ldns-verify-zone {origin}.signed
+             dnssec-verify -o {origin}. {origin}.signed
+             kzonecheck -o {origin}. -d on {origin}.signed"
+            ),
+        );
+    }
+}
+
+fn tools_present() -> bool {
+    [
+        "pkcs11-tool",
+        "ldns-signzone",
+        "ldns-verify-zone",
+        "dnssec-verify",
+        "kzonecheck",
+    ]
+    .iter()
+    .all(|t| tool(t).is_some())
+}
+
+#[test]
+fn ldns_signzone_on_a_pin_only_token() {
+    if !tools_present() {
+        return;
+    }
+    let scratch = Scratch::new();
+    let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
+    let m = module_path().display().to_string();
+    sh(scratch.path(), &env, &format!(
+        "pkcs11-tool --module {m} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
+         pkcs11-tool --module {m} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null"
+    ));
+    sign_and_verify(&scratch, "");
+}
+
+#[test]
+fn ldns_signzone_under_strongroom_activate() {
+    if !tools_present() {
+        return;
+    }
+    let scratch = Scratch::new();
+    let pins = scratch.path().join("pins");
+    std::fs::create_dir_all(&pins).unwrap();
+    for (name, value) in [
+        ("so", SO_PIN),
+        ("user", PIN),
+        ("c1", "card-1-pin"),
+        ("c2", "card-2-pin"),
+        ("c3", "card-3-pin"),
+    ] {
+        let file = pins.join(format!("{name}.pin"));
+        std::fs::write(&file, format!("{value}\n")).unwrap();
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+    }
+    let strongroom = env!("CARGO_BIN_EXE_strongroom-under-test");
+    let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
+    sh(
+        scratch.path(),
+        &env,
+        &format!(
+            "{strongroom} token init --label {LABEL} --cards 3 --threshold 2 --card-dir cards --so-pin-file pins/so.pin \
+           --pin-file pins/user.pin --card-pin-file pins/c1.pin --card-pin-file pins/c2.pin --card-pin-file pins/c3.pin >/dev/null"
+        ),
+    );
+    let wrapper = format!(
+        "{strongroom} activate --token {LABEL} --card cards/{LABEL}-card-1-of-3.card --card-pin-file pins/c1.pin \
+           --card cards/{LABEL}-card-2-of-3.card --card-pin-file pins/c2.pin --"
+    );
+    sign_and_verify(&scratch, &wrapper);
+}
