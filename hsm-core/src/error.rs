@@ -69,6 +69,8 @@ pub enum Error {
     KeyFunctionNotPermitted(&'static str),
     #[error("the key type does not fit the mechanism")]
     KeyTypeInconsistent,
+    #[error("only secret keys can be digested")]
+    KeyIndigestible,
     #[error("key size out of range: {0}")]
     KeySizeRange(String),
     #[error("attribute {0:#x} is not valid for this object")]
@@ -156,6 +158,7 @@ impl Error {
             Error::MechanismParamInvalid(_) => ck::CKR_MECHANISM_PARAM_INVALID,
             Error::KeyFunctionNotPermitted(_) => ck::CKR_KEY_FUNCTION_NOT_PERMITTED,
             Error::KeyTypeInconsistent => ck::CKR_KEY_TYPE_INCONSISTENT,
+            Error::KeyIndigestible => ck::CKR_KEY_INDIGESTIBLE,
             Error::KeySizeRange(_) => ck::CKR_KEY_SIZE_RANGE,
             Error::AttributeTypeInvalid(_) => ck::CKR_ATTRIBUTE_TYPE_INVALID,
             Error::AttributeValueInvalid(_) => ck::CKR_ATTRIBUTE_VALUE_INVALID,

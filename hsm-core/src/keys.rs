@@ -12,6 +12,36 @@ use crate::secret::SecretBytes;
 pub const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
 /// `CKA_EC_PARAMS` of Ed25519 as the printable string PKCS#11 3.0 also allows.
 const ED25519_NAME: &[u8] = b"\x13\x0cedwards25519";
+/// `CKA_EC_PARAMS` of Ed448 as the OID 1.3.101.113 (RFC 8410), which we emit.
+pub const ED448_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x71];
+/// `CKA_EC_PARAMS` of Ed448 as a printable string.
+const ED448_NAME: &[u8] = b"\x13\x0aedwards448";
+
+/// The Edwards curves `CKK_EC_EDWARDS` keys are on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdCurve {
+    Ed25519,
+    Ed448,
+}
+
+impl EdCurve {
+    /// Reads `CKA_EC_PARAMS` given as the curve's OID or its printable name.
+    pub fn from_params(params: &[u8]) -> Option<EdCurve> {
+        match params {
+            ED25519_OID | ED25519_NAME => Some(EdCurve::Ed25519),
+            ED448_OID | ED448_NAME => Some(EdCurve::Ed448),
+            _ => None,
+        }
+    }
+
+    /// Length of the public key (and of the seed).
+    pub fn key_len(self) -> usize {
+        match self {
+            EdCurve::Ed25519 => 32,
+            EdCurve::Ed448 => 57,
+        }
+    }
+}
 
 fn required(attrs: &Attributes, ty: ck::CK_ATTRIBUTE_TYPE) -> Result<&[u8]> {
     attrs.get(ty).ok_or(Error::TemplateIncomplete(ty))
@@ -39,8 +69,9 @@ pub fn ec_point_der(point: &[u8]) -> Vec<u8> {
     der
 }
 
-/// Unwraps `CKA_EC_POINT`, accepting the raw point too, as some clients send it bare.
-fn ec_point_raw(value: &[u8], expected_len: usize) -> Result<Vec<u8>> {
+/// Unwraps `CKA_EC_POINT` (or an ECDH peer's point), accepting the raw point too, as some
+/// clients send it bare.
+pub(crate) fn ec_point_raw(value: &[u8], expected_len: usize) -> Result<Vec<u8>> {
     if value.len() == expected_len {
         return Ok(value.to_vec());
     }
@@ -63,12 +94,10 @@ pub fn curve_of(attrs: &Attributes) -> Result<Curve> {
     Curve::from_der_oid(params).ok_or(Error::AttributeValueInvalid(ck::CKA_EC_PARAMS))
 }
 
-/// Checks `CKA_EC_PARAMS` of an EdDSA key names Ed25519 (the only Edwards curve offered).
-pub fn check_ed25519_params(attrs: &Attributes) -> Result<()> {
-    match required(attrs, ck::CKA_EC_PARAMS)? {
-        ED25519_OID | ED25519_NAME => Ok(()),
-        _ => Err(Error::AttributeValueInvalid(ck::CKA_EC_PARAMS)),
-    }
+/// The Edwards curve `CKA_EC_PARAMS` of an EdDSA key names.
+pub fn edwards_curve(attrs: &Attributes) -> Result<EdCurve> {
+    EdCurve::from_params(required(attrs, ck::CKA_EC_PARAMS)?)
+        .ok_or(Error::AttributeValueInvalid(ck::CKA_EC_PARAMS))
 }
 
 /// The private key material of a private key object.
@@ -89,9 +118,10 @@ pub fn private_material(attrs: &Attributes) -> Result<PrivateKeyMaterial> {
             d: secret(attrs, ck::CKA_VALUE)?,
         }),
         Some(ck::CKK_EC_EDWARDS) => {
-            check_ed25519_params(attrs)?;
-            Ok(PrivateKeyMaterial::Ed25519 {
-                seed: secret(attrs, ck::CKA_VALUE)?,
+            let seed = secret(attrs, ck::CKA_VALUE)?;
+            Ok(match edwards_curve(attrs)? {
+                EdCurve::Ed25519 => PrivateKeyMaterial::Ed25519 { seed },
+                EdCurve::Ed448 => PrivateKeyMaterial::Ed448 { seed },
             })
         }
         _ => Err(Error::KeyTypeInconsistent),
@@ -114,12 +144,16 @@ pub fn public_material(attrs: &Attributes) -> Result<PublicKeyMaterial> {
             Ok(PublicKeyMaterial::Ec { curve, point })
         }
         Some(ck::CKK_EC_EDWARDS) => {
-            check_ed25519_params(attrs)?;
-            let raw = ec_point_raw(required(attrs, ck::CKA_EC_POINT)?, 32)?;
-            let public: [u8; 32] = raw
-                .try_into()
-                .map_err(|_| Error::AttributeValueInvalid(ck::CKA_EC_POINT))?;
-            Ok(PublicKeyMaterial::Ed25519 { public })
+            let curve = edwards_curve(attrs)?;
+            let raw = ec_point_raw(required(attrs, ck::CKA_EC_POINT)?, curve.key_len())?;
+            Ok(match curve {
+                EdCurve::Ed25519 => PublicKeyMaterial::Ed25519 {
+                    public: raw
+                        .try_into()
+                        .map_err(|_| Error::AttributeValueInvalid(ck::CKA_EC_POINT))?,
+                },
+                EdCurve::Ed448 => PublicKeyMaterial::Ed448 { public: raw },
+            })
         }
         _ => Err(Error::KeyTypeInconsistent),
     }
@@ -130,7 +164,7 @@ pub fn key_type_of(public: &PublicKeyMaterial) -> ck::CK_KEY_TYPE {
     match public {
         PublicKeyMaterial::Rsa { .. } => ck::CKK_RSA,
         PublicKeyMaterial::Ec { .. } => ck::CKK_EC,
-        PublicKeyMaterial::Ed25519 { .. } => ck::CKK_EC_EDWARDS,
+        PublicKeyMaterial::Ed25519 { .. } | PublicKeyMaterial::Ed448 { .. } => ck::CKK_EC_EDWARDS,
     }
 }
 
@@ -148,6 +182,10 @@ pub fn set_public_attrs(attrs: &mut Attributes, public: &PublicKeyMaterial) {
         }
         PublicKeyMaterial::Ed25519 { public } => {
             attrs.default_bytes(ck::CKA_EC_PARAMS, ED25519_OID);
+            attrs.set(ck::CKA_EC_POINT, ec_point_der(public));
+        }
+        PublicKeyMaterial::Ed448 { public } => {
+            attrs.default_bytes(ck::CKA_EC_PARAMS, ED448_OID);
             attrs.set(ck::CKA_EC_POINT, ec_point_der(public));
         }
     }
@@ -179,6 +217,10 @@ pub fn set_private_attrs(
         }
         PrivateKeyMaterial::Ed25519 { seed } => {
             attrs.default_bytes(ck::CKA_EC_PARAMS, ED25519_OID);
+            attrs.set(ck::CKA_VALUE, seed.expose().to_vec());
+        }
+        PrivateKeyMaterial::Ed448 { seed } => {
+            attrs.default_bytes(ck::CKA_EC_PARAMS, ED448_OID);
             attrs.set(ck::CKA_VALUE, seed.expose().to_vec());
         }
     }

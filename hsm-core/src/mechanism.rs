@@ -4,8 +4,18 @@
 use cryptoki_sys as ck;
 
 use crate::attr::ULONG_LEN;
-use crate::crypto::{AesMode, GcmSpec, HashAlg, OaepParams, PssParams, RsaCrypt, SignMechanism};
+use crate::crypto::{
+    AesMode, EdDsaParams, GcmSpec, HashAlg, OaepParams, PssParams, RsaCrypt, SignMechanism,
+};
 use crate::error::{Error, Result};
+use crate::secret::SecretBytes;
+
+mod derive;
+
+pub use derive::{
+    CkAesCbcDataParams, CkEcdh1Params, CkKbkdfParams, CounterFormat, DeriveMechanism,
+    DkmLengthFormat, EcKdf, KbkdfData, derive_mechanism,
+};
 
 /// A mechanism as a caller passes it: the type and its parameter, as raw bytes when the C
 /// parameter is plain data, or read into owned form when it holds pointers.
@@ -40,9 +50,19 @@ impl Mechanism {
 
     /// CKM_RSA_PKCS_OAEP with its parameters.
     pub fn oaep(params: CkOaepParams) -> Self {
+        Self::with_pointer_params(ck::CKM_RSA_PKCS_OAEP, PointerParams::Oaep(params))
+    }
+
+    /// CKM_EDDSA with `CK_EDDSA_PARAMS`.
+    pub fn eddsa(params: CkEddsaParams) -> Self {
+        Self::with_pointer_params(ck::CKM_EDDSA, PointerParams::Eddsa(params))
+    }
+
+    /// A mechanism whose C parameter holds pointers, read into owned form.
+    pub fn with_pointer_params(mechanism: ck::CK_MECHANISM_TYPE, params: PointerParams) -> Self {
         Self {
-            pointer_params: Some(PointerParams::Oaep(params)),
-            ..Self::new(ck::CKM_RSA_PKCS_OAEP)
+            pointer_params: Some(params),
+            ..Self::new(mechanism)
         }
     }
 }
@@ -53,6 +73,20 @@ impl Mechanism {
 pub enum PointerParams {
     Gcm(CkGcmParams),
     Oaep(CkOaepParams),
+    Eddsa(CkEddsaParams),
+    Ecdh1(CkEcdh1Params),
+    AesCbcData(CkAesCbcDataParams),
+    /// `CK_KEY_DERIVATION_STRING_DATA`: the data of the concatenation and XOR derivations
+    /// and of `CKM_AES_ECB_ENCRYPT_DATA`. It may be key material, so it is kept secret.
+    DerivationData(SecretBytes),
+    Kbkdf(CkKbkdfParams),
+}
+
+/// `CK_EDDSA_PARAMS`, owned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CkEddsaParams {
+    pub ph_flag: bool,
+    pub context: Vec<u8>,
 }
 
 /// `CK_GCM_PARAMS`, owned. `iv_bits` is kept but not used: clients disagree on it.
@@ -169,9 +203,13 @@ pub const SUPPORTED: &[(ck::CK_MECHANISM_TYPE, MechanismInfo)] = &[
     ),
     (
         ck::CKM_EC_EDWARDS_KEY_PAIR_GEN,
-        info(255, 255, ck::CKF_GENERATE_KEY_PAIR),
+        info(255, 448, ck::CKF_GENERATE_KEY_PAIR),
     ),
-    (ck::CKM_EDDSA, info(255, 255, SIGN_VERIFY)),
+    (ck::CKM_EDDSA, info(255, 448, SIGN_VERIFY)),
+    (
+        ck::CKM_ECDH1_DERIVE,
+        info(256, EC_MAX_BITS, ck::CKF_DERIVE | EC_FLAGS),
+    ),
     (ck::CKM_SHA_1, info(0, 0, ck::CKF_DIGEST)),
     (ck::CKM_SHA224, info(0, 0, ck::CKF_DIGEST)),
     (ck::CKM_SHA256, info(0, 0, ck::CKF_DIGEST)),
@@ -237,6 +275,39 @@ pub const SUPPORTED: &[(ck::CK_MECHANISM_TYPE, MechanismInfo)] = &[
         ck::CKM_AES_KEY_WRAP_PAD,
         info(16, 32, ck::CKF_WRAP | ck::CKF_UNWRAP),
     ),
+    (ck::CKM_AES_CMAC, info(16, 32, SIGN_VERIFY)),
+    (ck::CKM_AES_CMAC_GENERAL, info(16, 32, SIGN_VERIFY)),
+    (ck::CKM_AES_ECB_ENCRYPT_DATA, info(16, 32, ck::CKF_DERIVE)),
+    (ck::CKM_AES_CBC_ENCRYPT_DATA, info(16, 32, ck::CKF_DERIVE)),
+    // The simple derivations take any secret key; sizes in bytes, as CKA_VALUE_LEN's.
+    (
+        ck::CKM_CONCATENATE_BASE_AND_KEY,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
+    (
+        ck::CKM_CONCATENATE_BASE_AND_DATA,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
+    (
+        ck::CKM_CONCATENATE_DATA_AND_BASE,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
+    (
+        ck::CKM_XOR_BASE_AND_DATA,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
+    (
+        ck::CKM_EXTRACT_KEY_FROM_KEY,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
+    (
+        ck::CKM_SP800_108_COUNTER_KDF,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
+    (
+        ck::CKM_SP800_108_FEEDBACK_KDF,
+        info(SECRET_MIN, SECRET_MAX, ck::CKF_DERIVE),
+    ),
 ];
 
 const fn info(min: ck::CK_ULONG, max: ck::CK_ULONG, flags: ck::CK_FLAGS) -> MechanismInfo {
@@ -277,7 +348,7 @@ pub fn sign_key_type(mechanism: &SignMechanism) -> ck::CK_KEY_TYPE {
         | SignMechanism::RsaPss(_)
         | SignMechanism::RsaPssHash(_) => ck::CKK_RSA,
         SignMechanism::Ecdsa | SignMechanism::EcdsaHash(_) => ck::CKK_EC,
-        SignMechanism::EdDsa => ck::CKK_EC_EDWARDS,
+        SignMechanism::EdDsa(_) => ck::CKK_EC_EDWARDS,
     }
 }
 
@@ -315,16 +386,14 @@ pub fn sign_mechanism(mechanism: &Mechanism) -> Result<SignMechanism> {
         ck::CKM_ECDSA_SHA256 => SignMechanism::EcdsaHash(HashAlg::Sha256),
         ck::CKM_ECDSA_SHA384 => SignMechanism::EcdsaHash(HashAlg::Sha384),
         ck::CKM_ECDSA_SHA512 => SignMechanism::EcdsaHash(HashAlg::Sha512),
-        ck::CKM_EDDSA => {
-            // CK_EDDSA_PARAMS selects Ed25519ph/ctx; only pure Ed25519 (no parameters, or
-            // phFlag false with no context) is offered.
-            if mechanism.parameter.len() > ULONG_LEN
-                && mechanism.parameter.first().copied().unwrap_or(0) != 0
-            {
-                return Err(Error::MechanismParamInvalid(m));
+        // No CK_EDDSA_PARAMS: plain Ed25519, or Ed448 with an empty context.
+        ck::CKM_EDDSA => SignMechanism::EdDsa(match &mechanism.pointer_params {
+            None => EdDsaParams::PURE,
+            Some(PointerParams::Eddsa(p)) => {
+                EdDsaParams::new(p.ph_flag, &p.context).ok_or(Error::MechanismParamInvalid(m))?
             }
-            SignMechanism::EdDsa
-        }
+            Some(_) => return Err(Error::MechanismParamInvalid(m)),
+        }),
         other => return Err(Error::MechanismInvalid(other)),
     })
 }
@@ -379,6 +448,41 @@ pub fn hmac_alg(mechanism: ck::CK_MECHANISM_TYPE) -> Option<HashAlg> {
         ck::CKM_SHA384_HMAC => HashAlg::Sha384,
         ck::CKM_SHA512_HMAC => HashAlg::Sha512,
         _ => return None,
+    })
+}
+
+/// A MAC signing mechanism: HMAC over a generic secret or HMAC key, or AES-CMAC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacMechanism {
+    Hmac(HashAlg),
+    /// CKM_AES_CMAC (16-byte tags) or CKM_AES_CMAC_GENERAL with its tag length.
+    AesCmac {
+        tag_len: usize,
+    },
+}
+
+/// Parses a MAC mechanism; `None` for any other mechanism.
+pub fn mac_mechanism(mechanism: &Mechanism) -> Result<Option<MacMechanism>> {
+    let m = mechanism.mechanism;
+    if let Some(alg) = hmac_alg(m) {
+        return Ok(Some(MacMechanism::Hmac(alg)));
+    }
+    Ok(match m {
+        ck::CKM_AES_CMAC => Some(MacMechanism::AesCmac { tag_len: 16 }),
+        ck::CKM_AES_CMAC_GENERAL => {
+            // CK_MAC_GENERAL_PARAMS: the tag length in bytes, 1 to the block size.
+            let bytes: [u8; ULONG_LEN] = mechanism
+                .parameter
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::MechanismParamInvalid(m))?;
+            let tag_len = usize::try_from(ck::CK_ULONG::from_ne_bytes(bytes))
+                .ok()
+                .filter(|len| (1..=16).contains(len))
+                .ok_or(Error::MechanismParamInvalid(m))?;
+            Some(MacMechanism::AesCmac { tag_len })
+        }
+        _ => None,
     })
 }
 
@@ -515,7 +619,11 @@ mod tests {
     #[test]
     fn every_listed_sign_mechanism_parses() {
         for (m, info) in SUPPORTED {
-            if info.flags & ck::CKF_SIGN == 0 || hmac_alg(*m).is_some() {
+            let mac = mac_mechanism(&Mechanism::with_parameter(
+                *m,
+                8usize.to_ne_bytes().to_vec(),
+            ));
+            if info.flags & ck::CKF_SIGN == 0 || mac.unwrap().is_some() {
                 continue;
             }
             let parameter = match *m {

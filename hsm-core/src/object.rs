@@ -16,6 +16,12 @@ pub enum Origin {
     Generated(ck::CK_MECHANISM_TYPE),
     /// Unwrapped from a wrapped key.
     Unwrapped,
+    /// Derived (`C_DeriveKey`) from keys that were all always sensitive / never extractable,
+    /// as the flags say: the new key is so only if they were.
+    Derived {
+        always_sensitive: bool,
+        never_extractable: bool,
+    },
 }
 
 const COMMON: &[AttrType] = &[
@@ -429,15 +435,26 @@ pub fn finish_key(attrs: &mut Attributes, origin: Origin) {
     }
     let (local, mechanism) = match origin {
         Origin::Generated(mechanism) => (true, mechanism),
-        Origin::Created | Origin::Unwrapped => (false, ck::CK_UNAVAILABLE_INFORMATION),
+        Origin::Created | Origin::Unwrapped | Origin::Derived { .. } => {
+            (false, ck::CK_UNAVAILABLE_INFORMATION)
+        }
+    };
+    // Generated keys start protected; derived ones only if their base keys always were.
+    let (was_sensitive, was_unextractable) = match origin {
+        Origin::Generated(_) => (true, true),
+        Origin::Derived {
+            always_sensitive,
+            never_extractable,
+        } => (always_sensitive, never_extractable),
+        Origin::Created | Origin::Unwrapped => (false, false),
     };
     attrs.set_bool(ck::CKA_LOCAL, local);
     attrs.set_ulong(ck::CKA_KEY_GEN_MECHANISM, mechanism);
     if class != ck::CKO_PUBLIC_KEY {
         let sensitive = attrs.bool(ck::CKA_SENSITIVE).unwrap_or(true);
         let extractable = attrs.bool(ck::CKA_EXTRACTABLE).unwrap_or(false);
-        attrs.set_bool(ck::CKA_ALWAYS_SENSITIVE, local && sensitive);
-        attrs.set_bool(ck::CKA_NEVER_EXTRACTABLE, local && !extractable);
+        attrs.set_bool(ck::CKA_ALWAYS_SENSITIVE, was_sensitive && sensitive);
+        attrs.set_bool(ck::CKA_NEVER_EXTRACTABLE, was_unextractable && !extractable);
     }
     if class == ck::CKO_PUBLIC_KEY && attrs.ulong(ck::CKA_KEY_TYPE) == Some(ck::CKK_RSA) {
         let bits = attrs.get(ck::CKA_MODULUS).map_or(0, modulus_bits);

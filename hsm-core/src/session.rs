@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::crypto::{
-    AesCipher, Digest, HashAlg, Hmac, RsaCrypt, SignMechanism, SigningKey, VerifyingKey,
+    AesCipher, Digest, HashAlg, Mac, RsaCrypt, SignMechanism, SigningKey, VerifyingKey,
 };
 use crate::secret::SecretBytes;
 
@@ -59,7 +59,8 @@ pub struct SignOp {
     pub stage: Stage,
 }
 
-/// How a signature is made: a private key over buffered data, or an HMAC as data arrives.
+/// How a signature is made: a private key over buffered data, or a MAC (HMAC, CMAC) as data
+/// arrives.
 #[derive(Debug)]
 pub enum SignKind {
     Key {
@@ -67,8 +68,7 @@ pub enum SignKind {
         mechanism: SignMechanism,
         data: Vec<u8>,
     },
-    /// Boxed: aws-lc's HMAC context is over a kilobyte.
-    Mac(Box<Hmac>),
+    Mac(Mac),
 }
 
 #[derive(Debug)]
@@ -84,8 +84,7 @@ pub enum VerifyKind {
         mechanism: SignMechanism,
         data: Vec<u8>,
     },
-    /// Boxed: aws-lc's HMAC context is over a kilobyte.
-    Mac(Box<Hmac>),
+    Mac(Mac),
 }
 
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! Message digests, single- and multi-part.
+//! Message digests, single- and multi-part, and of secret keys (`C_DigestKey`).
 
 use cryptoki_sys as ck;
 
@@ -56,5 +56,12 @@ cryptoki_fn! {
         let result = hsm.digest_final(session)?;
         // SAFETY: as above.
         unsafe { ffi::output(digest, digest_len, &result) }
+    }
+}
+
+cryptoki_fn! {
+    /// `C_DigestKey`: adds a secret key's value to the active digest inside the token.
+    fn C_DigestKey(session: ck::CK_SESSION_HANDLE, key: ck::CK_OBJECT_HANDLE) |hsm| {
+        Ok(hsm.digest_key(session, key)?)
     }
 }

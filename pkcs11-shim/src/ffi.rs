@@ -9,6 +9,10 @@ use hsm_core::session::Output;
 
 use crate::error::{ShimResult, bad_args, rv};
 
+mod params;
+
+pub use params::DerivedKeySlots;
+
 /// Largest attribute or data length accepted from a caller: beyond this a length is garbage.
 const MAX_LEN: ck::CK_ULONG = 1 << 30;
 
@@ -286,6 +290,21 @@ pub unsafe fn mechanism(mechanism: *const ck::CK_MECHANISM) -> ShimResult<Mechan
         ck::CKM_AES_GCM => return Ok(Mechanism::gcm(unsafe { gcm_params(&m) }?)),
         // SAFETY: forwarded contract: the parameter is a CK_RSA_PKCS_OAEP_PARAMS.
         ck::CKM_RSA_PKCS_OAEP => return Ok(Mechanism::oaep(unsafe { oaep_params(&m) }?)),
+        // SAFETY: forwarded contract: the parameter is absent or a CK_EDDSA_PARAMS.
+        ck::CKM_EDDSA => return unsafe { params::eddsa(&m) },
+        ck::CKM_ECDH1_DERIVE
+        | ck::CKM_AES_ECB_ENCRYPT_DATA
+        | ck::CKM_AES_CBC_ENCRYPT_DATA
+        | ck::CKM_CONCATENATE_BASE_AND_DATA
+        | ck::CKM_CONCATENATE_DATA_AND_BASE
+        | ck::CKM_XOR_BASE_AND_DATA => {
+            // SAFETY: forwarded contract: the parameter is the mechanism's derivation params.
+            return unsafe { params::derivation(&m) };
+        }
+        ck::CKM_SP800_108_COUNTER_KDF | ck::CKM_SP800_108_FEEDBACK_KDF => {
+            // SAFETY: forwarded contract: the parameter is the mechanism's KDF params.
+            return Ok(unsafe { params::kbkdf(&m) }?.0);
+        }
         _ => {}
     }
     let parameter = if takes_parameter(m.mechanism) {
@@ -297,6 +316,30 @@ pub unsafe fn mechanism(mechanism: *const ck::CK_MECHANISM) -> ShimResult<Mechan
     Ok(Mechanism::with_parameter(m.mechanism, parameter))
 }
 
+/// Reads a `C_DeriveKey` mechanism, with the slots the handles of an SP 800-108 KDF's
+/// additional keys go to (none for other mechanisms).
+///
+/// # Safety
+/// As [`mechanism`]; a KDF's `phKey` pointers must stay writable for the whole call.
+pub unsafe fn derive_mechanism(
+    mechanism_ptr: *const ck::CK_MECHANISM,
+) -> ShimResult<(Mechanism, DerivedKeySlots)> {
+    // SAFETY: forwarded contract.
+    let m = unsafe { get(mechanism_ptr) }?;
+    if matches!(
+        m.mechanism,
+        ck::CKM_SP800_108_COUNTER_KDF | ck::CKM_SP800_108_FEEDBACK_KDF
+    ) {
+        // SAFETY: forwarded contract: the parameter is the mechanism's KDF params.
+        return unsafe { params::kbkdf(&m) };
+    }
+    // SAFETY: forwarded contract.
+    Ok((
+        unsafe { mechanism(mechanism_ptr) }?,
+        DerivedKeySlots::default(),
+    ))
+}
+
 fn takes_parameter(mechanism: ck::CK_MECHANISM_TYPE) -> bool {
     matches!(
         mechanism,
@@ -306,7 +349,10 @@ fn takes_parameter(mechanism: ck::CK_MECHANISM_TYPE) -> bool {
             | ck::CKM_SHA256_RSA_PKCS_PSS
             | ck::CKM_SHA384_RSA_PKCS_PSS
             | ck::CKM_SHA512_RSA_PKCS_PSS
-            | ck::CKM_EDDSA
+            // CK_MAC_GENERAL_PARAMS, the second key's handle, CK_EXTRACT_PARAMS: a CK_ULONG.
+            | ck::CKM_AES_CMAC_GENERAL
+            | ck::CKM_CONCATENATE_BASE_AND_KEY
+            | ck::CKM_EXTRACT_KEY_FROM_KEY
             // The IV, and CK_AES_CTR_PARAMS: plain data without pointers.
             | ck::CKM_AES_CBC
             | ck::CKM_AES_CBC_PAD

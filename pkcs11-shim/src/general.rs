@@ -8,8 +8,8 @@ use hsm_core::config::Pkcs11Version;
 
 use crate::error::{bad_args, rv};
 use crate::ffi;
-use crate::identity;
 use crate::guard::run;
+use crate::identity;
 use crate::state;
 use crate::tables::{self, INTERFACES, Interface};
 

@@ -23,6 +23,7 @@ mod tables;
 mod unload;
 
 pub mod crypt;
+pub mod derive;
 pub mod digest;
 pub mod general;
 pub mod keys;
@@ -35,6 +36,7 @@ pub mod unsupported;
 /// Every exported `C_*` function, for the function tables.
 pub mod exports {
     pub use crate::crypt::*;
+    pub use crate::derive::*;
     pub use crate::digest::*;
     pub use crate::general::*;
     pub use crate::keys::*;

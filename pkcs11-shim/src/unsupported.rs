@@ -1,6 +1,6 @@
 //! Functions this token does not offer. Each still checks that the library is initialised
 //! and answers `CKR_FUNCTION_NOT_SUPPORTED`: operation state, recover and dual-function
-//! calls, key derivation, and the 3.0 message API. The README lists them with the reasons.
+//! calls, and the 3.0 message API. The README lists them with the reasons.
 
 use std::ffi::c_void;
 
@@ -11,7 +11,6 @@ use crate::cryptoki_not_supported;
 cryptoki_not_supported! {
     C_GetOperationState(session: ck::CK_SESSION_HANDLE, state: *mut ck::CK_BYTE, len: *mut ck::CK_ULONG);
     C_SetOperationState(session: ck::CK_SESSION_HANDLE, state: *mut ck::CK_BYTE, len: ck::CK_ULONG, enc: ck::CK_OBJECT_HANDLE, auth: ck::CK_OBJECT_HANDLE);
-    C_DigestKey(session: ck::CK_SESSION_HANDLE, key: ck::CK_OBJECT_HANDLE);
     C_SignRecoverInit(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, key: ck::CK_OBJECT_HANDLE);
     C_SignRecover(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
     C_VerifyRecoverInit(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, key: ck::CK_OBJECT_HANDLE);
@@ -20,7 +19,6 @@ cryptoki_not_supported! {
     C_DecryptDigestUpdate(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
     C_SignEncryptUpdate(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
     C_DecryptVerifyUpdate(session: ck::CK_SESSION_HANDLE, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
-    C_DeriveKey(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, base: ck::CK_OBJECT_HANDLE, template: *mut ck::CK_ATTRIBUTE, count: ck::CK_ULONG, out: *mut ck::CK_OBJECT_HANDLE);
     C_MessageEncryptInit(session: ck::CK_SESSION_HANDLE, mechanism: *mut ck::CK_MECHANISM, key: ck::CK_OBJECT_HANDLE);
     C_EncryptMessage(session: ck::CK_SESSION_HANDLE, params: *mut c_void, params_len: ck::CK_ULONG, aad: *mut ck::CK_BYTE, aad_len: ck::CK_ULONG, data: *mut ck::CK_BYTE, data_len: ck::CK_ULONG, out: *mut ck::CK_BYTE, out_len: *mut ck::CK_ULONG);
     C_EncryptMessageBegin(session: ck::CK_SESSION_HANDLE, params: *mut c_void, params_len: ck::CK_ULONG, aad: *mut ck::CK_BYTE, aad_len: ck::CK_ULONG);

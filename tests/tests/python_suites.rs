@@ -23,8 +23,14 @@ const PYKCS11_BY_DESIGN: &[&str] = &[
 
 /// Failures not yet fixed, each a missing feature named in the issue notes. A failure outside
 /// these lists fails the test; one that disappears should be removed from them.
-const PYKCS11_NOT_YET: &[&str] = &[];
-const PYTHON_PKCS11_NOT_YET: &[&str] = &[];
+/// - `test_wrapKey_UNWRAP_TEMPLATE` needs CKA_UNWRAP_TEMPLATE (attribute arrays).
+const PYKCS11_NOT_YET: &[&str] = &["test/test_wrap.py::TestUtil::test_wrapKey_UNWRAP_TEMPLATE"];
+/// - `test_derive_key` derives ECDH on P-192, a curve the token does not offer;
+/// - `test_import_key_params` imports an EC key with explicit curve parameters.
+const PYTHON_PKCS11_NOT_YET: &[&str] = &[
+    "tests/test_ecc.py::ECCTests::test_derive_key",
+    "tests/test_ecc.py::ECCTests::test_import_key_params",
+];
 
 /// Asserts that every failure is one of the listed ones.
 fn assert_only(suite: &str, result: &Pytest, allowed: &[&[&str]], log: &str) {

@@ -14,6 +14,7 @@ use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, ParsedPublicKey, RsaKeyPai
 
 use super::digest::digest;
 use super::ec::{self, SoftEcPrivate, SoftEcPublic};
+use super::ed448::{self, Ed448Signer, Ed448Verifier};
 use super::ed25519::{self, Ed25519Signer, Ed25519Verifier};
 use super::rsa_crypt;
 use super::rsa_soft::{SoftRsaPrivate, SoftRsaPublic};
@@ -118,6 +119,7 @@ impl KeyLoader for AwsLcKeys {
                 Ok(Arc::new(EcSigner { soft, fast, public }))
             }
             PrivateKeyMaterial::Ed25519 { seed } => Ed25519Signer::load(seed),
+            PrivateKeyMaterial::Ed448 { seed } => Ed448Signer::load(seed),
         }
     }
 
@@ -150,6 +152,7 @@ impl KeyLoader for AwsLcKeys {
                 }))
             }
             PublicKeyMaterial::Ed25519 { public } => Ed25519Verifier::load(public),
+            PublicKeyMaterial::Ed448 { public } => Ed448Verifier::load(public),
         }
     }
 }
@@ -194,6 +197,12 @@ impl KeyGenerator for AwsLcKeygen {
     fn ed25519(&self) -> Result<PrivateKeyMaterial, CryptoError> {
         Ok(PrivateKeyMaterial::Ed25519 {
             seed: ed25519::generate_seed()?,
+        })
+    }
+
+    fn ed448(&self) -> Result<PrivateKeyMaterial, CryptoError> {
+        Ok(PrivateKeyMaterial::Ed448 {
+            seed: ed448::generate_seed()?,
         })
     }
 }

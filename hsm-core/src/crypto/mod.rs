@@ -4,8 +4,8 @@
 //! crates for what aws-lc-rs cannot express (raw RSA, PKCS#1 v1.5 over an arbitrary
 //! DigestInfo, PSS with foreign MGF1/salt, ECDSA over a hash of another length, RSA keys under
 //! 2048 bits). [`RUST_CRYPTO`] is the pure `rsa` 0.10 / `p256` / `p384` / `p521` implementation that
-//! serves as the second implementation in differential tests (Ed25519 is aws-lc-rs in both:
-//! no pure Ed25519 crate is among the dependencies).
+//! serves as the second implementation in differential tests (EdDSA is shared: Ed25519 on
+//! aws-lc-rs, with `ed25519-dalek` for Ed25519ctx/ph, and Ed448 on `ed448-goldilocks`).
 //!
 //! Loading a key validates it and builds the backend objects once; the caller caches the
 //! returned `Arc` per object so signing never re-parses.
@@ -19,10 +19,14 @@ mod awslc;
 mod cipher;
 mod digest;
 mod ec;
+mod ecdh;
 mod ed25519;
+mod ed448;
 mod gcm;
 mod hmac;
 mod import;
+mod kbkdf;
+mod mac;
 mod padding;
 mod rsa_crypt;
 mod rsa_soft;
@@ -35,11 +39,14 @@ mod tests;
 pub use aes::{aes_key_unwrap, aes_key_wrap, generate_aes_key, generate_secret};
 pub use cipher::{AesCipher, AesMode, Direction, GCM_MAX_IV_LEN, GcmSpec};
 pub use digest::{Digest, digest, random_bytes};
+pub use ecdh::{ecdh, x963_kdf};
 pub use hmac::Hmac;
 pub use import::import_private_key;
+pub use kbkdf::{IntFormat, KbkdfField, KbkdfLayout, KbkdfPrf, kbkdf};
+pub use mac::{Cmac, Mac};
 pub use types::{
-    Curve, HashAlg, OaepParams, PrivateKeyMaterial, PssParams, PublicKeyMaterial, RsaCrypt,
-    RsaPrivateParts, SignMechanism,
+    Curve, EdDsaParams, HashAlg, OaepParams, PrivateKeyMaterial, PssParams, PublicKeyMaterial,
+    RsaCrypt, RsaPrivateParts, SignMechanism,
 };
 
 use crate::secret::SecretBytes;
@@ -135,6 +142,7 @@ pub trait KeyGenerator: Send + Sync {
     fn rsa(&self, bits: u32, public_exponent: &[u8]) -> Result<PrivateKeyMaterial, CryptoError>;
     fn ec(&self, curve: Curve) -> Result<PrivateKeyMaterial, CryptoError>;
     fn ed25519(&self) -> Result<PrivateKeyMaterial, CryptoError>;
+    fn ed448(&self) -> Result<PrivateKeyMaterial, CryptoError>;
 }
 
 /// A complete backend, selected once at start-up.
@@ -159,7 +167,7 @@ pub static AWS_LC: CryptoProvider = CryptoProvider {
     name: "aws-lc-rs",
 };
 
-/// Pure `rsa` 0.10 / `p256` / `p384` / `p521` (Ed25519 on aws-lc-rs), for differential testing.
+/// Pure `rsa` 0.10 / `p256` / `p384` / `p521` (EdDSA shared), for differential testing.
 pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
     keys: &rustcrypto::RustCryptoKeys,
     keygen: &rustcrypto::RustCryptoKeygen,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::digest::soft_digest;
 use super::ec::{self, SoftEcPrivate, SoftEcPublic};
+use super::ed448::{self, Ed448Signer, Ed448Verifier};
 use super::ed25519::{self, Ed25519Signer, Ed25519Verifier};
 use super::padding::HashFn;
 use super::rsa_crypt;
@@ -38,6 +39,7 @@ impl KeyLoader for RustCryptoKeys {
                 Ok(Arc::new(EcSigner { key, public }))
             }
             PrivateKeyMaterial::Ed25519 { seed } => Ed25519Signer::load(seed),
+            PrivateKeyMaterial::Ed448 { seed } => Ed448Signer::load(seed),
         }
     }
 
@@ -52,6 +54,7 @@ impl KeyLoader for RustCryptoKeys {
                 public: key.clone(),
             })),
             PublicKeyMaterial::Ed25519 { public } => Ed25519Verifier::load(public),
+            PublicKeyMaterial::Ed448 { public } => Ed448Verifier::load(public),
         }
     }
 }
@@ -72,6 +75,12 @@ impl KeyGenerator for RustCryptoKeygen {
     fn ed25519(&self) -> Result<PrivateKeyMaterial, CryptoError> {
         Ok(PrivateKeyMaterial::Ed25519 {
             seed: ed25519::generate_seed()?,
+        })
+    }
+
+    fn ed448(&self) -> Result<PrivateKeyMaterial, CryptoError> {
+        Ok(PrivateKeyMaterial::Ed448 {
+            seed: ed448::generate_seed()?,
         })
     }
 }

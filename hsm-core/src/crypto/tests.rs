@@ -10,6 +10,7 @@ use super::*;
 
 mod cipher_tests;
 mod ec_tests;
+mod eddsa_tests;
 mod import_tests;
 mod misc_tests;
 mod rsa_crypt_tests;

@@ -171,7 +171,7 @@ pub struct PssParams {
 }
 
 /// A signature mechanism and its parameters, independent of PKCS#11 numbering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SignMechanism {
     /// CKM_RSA_PKCS: type-1 padding over the input (normally a DigestInfo), ≤ k-11 bytes.
     RsaPkcs,
@@ -187,12 +187,12 @@ pub enum SignMechanism {
     Ecdsa,
     /// CKM_ECDSA_SHA*: hashes the data first.
     EcdsaHash(HashAlg),
-    /// CKM_EDDSA: pure Ed25519 over the data.
-    EdDsa,
+    /// CKM_EDDSA: the RFC 8032 variant follows from the key's curve and the parameters.
+    EdDsa(EdDsaParams),
 }
 
 impl SignMechanism {
-    pub(crate) fn is_rsa(self) -> bool {
+    pub(crate) fn is_rsa(&self) -> bool {
         matches!(
             self,
             SignMechanism::RsaPkcs
@@ -203,8 +203,59 @@ impl SignMechanism {
         )
     }
 
-    pub(crate) fn is_ecdsa(self) -> bool {
+    pub(crate) fn is_ecdsa(&self) -> bool {
         matches!(self, SignMechanism::Ecdsa | SignMechanism::EcdsaHash(_))
+    }
+}
+
+/// `CK_EDDSA_PARAMS` once read: RFC 8032's prehash flag and context (at most 255 bytes).
+/// No parameter at all reads as [`EdDsaParams::PURE`]: Ed25519, and Ed448 with an empty
+/// context.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct EdDsaParams {
+    prehash: bool,
+    context: Vec<u8>,
+}
+
+impl EdDsaParams {
+    /// Pure EdDSA with no context (plain Ed25519; Ed448 with an empty context).
+    pub const PURE: EdDsaParams = EdDsaParams {
+        prehash: false,
+        context: Vec::new(),
+    };
+
+    /// `None` for a context over 255 bytes, which RFC 8032 cannot encode.
+    pub fn new(prehash: bool, context: &[u8]) -> Option<EdDsaParams> {
+        (context.len() <= 255).then(|| EdDsaParams {
+            prehash,
+            context: context.to_vec(),
+        })
+    }
+
+    /// HashEdDSA (Ed25519ph, Ed448ph): the message is hashed first.
+    pub fn prehash(&self) -> bool {
+        self.prehash
+    }
+
+    /// The context, at most 255 bytes.
+    pub fn context(&self) -> &[u8] {
+        &self.context
+    }
+
+    /// Plain Ed25519 on an Ed25519 key: no prehash and no context. Ed25519ctx with an empty
+    /// context, which RFC 8032 §8.3 advises against, is read as plain Ed25519, as clients
+    /// that always pass `CK_EDDSA_PARAMS` mean.
+    pub fn is_pure(&self) -> bool {
+        !self.prehash && self.context.is_empty()
+    }
+}
+
+impl fmt::Debug for EdDsaParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EdDsaParams")
+            .field("prehash", &self.prehash)
+            .field("context", &hex::encode(&self.context))
+            .finish()
     }
 }
 
@@ -264,8 +315,17 @@ impl fmt::Debug for RsaPrivateParts {
 #[derive(Clone)]
 pub enum PrivateKeyMaterial {
     Rsa(RsaPrivateParts),
-    Ec { curve: Curve, d: SecretBytes },
-    Ed25519 { seed: SecretBytes },
+    Ec {
+        curve: Curve,
+        d: SecretBytes,
+    },
+    Ed25519 {
+        seed: SecretBytes,
+    },
+    /// RFC 8032 §5.2.5: a 57-byte secret seed.
+    Ed448 {
+        seed: SecretBytes,
+    },
 }
 
 impl fmt::Debug for PrivateKeyMaterial {
@@ -277,6 +337,7 @@ impl fmt::Debug for PrivateKeyMaterial {
                 .field("curve", curve)
                 .finish_non_exhaustive(),
             PrivateKeyMaterial::Ed25519 { .. } => f.write_str("Ed25519 { .. }"),
+            PrivateKeyMaterial::Ed448 { .. } => f.write_str("Ed448 { .. }"),
         }
     }
 }
@@ -295,6 +356,9 @@ impl PrivateKeyMaterial {
             }),
             PrivateKeyMaterial::Ed25519 { seed } => Ok(PublicKeyMaterial::Ed25519 {
                 public: super::ed25519::public_from_seed(seed.expose())?,
+            }),
+            PrivateKeyMaterial::Ed448 { seed } => Ok(PublicKeyMaterial::Ed448 {
+                public: super::ed448::public_from_seed(seed.expose())?,
             }),
         }
     }
@@ -315,15 +379,20 @@ pub enum PublicKeyMaterial {
     Ed25519 {
         public: [u8; 32],
     },
+    /// 57 bytes (a `Vec`: serde derives stop at 32-byte arrays).
+    Ed448 {
+        public: Vec<u8>,
+    },
 }
 
 impl PublicKeyMaterial {
-    /// Modulus length in bits for RSA, the curve's field size for EC, 256 for Ed25519.
+    /// Modulus length in bits for RSA, the curve's field size for EC and EdDSA.
     pub fn bits(&self) -> usize {
         match self {
             PublicKeyMaterial::Rsa { n, .. } => bit_len(n),
             PublicKeyMaterial::Ec { curve, .. } => curve.bits(),
             PublicKeyMaterial::Ed25519 { .. } => 256,
+            PublicKeyMaterial::Ed448 { .. } => 448,
         }
     }
 }
@@ -334,6 +403,7 @@ pub(crate) enum KeyKind {
     Rsa,
     Ec,
     Ed25519,
+    Ed448,
 }
 
 impl KeyKind {
@@ -341,7 +411,7 @@ impl KeyKind {
         let fits = match self {
             KeyKind::Rsa => mech.is_rsa(),
             KeyKind::Ec => mech.is_ecdsa(),
-            KeyKind::Ed25519 => *mech == SignMechanism::EdDsa,
+            KeyKind::Ed25519 | KeyKind::Ed448 => matches!(mech, SignMechanism::EdDsa(_)),
         };
         if fits {
             Ok(())

@@ -1,20 +1,22 @@
-//! Sign (including HMAC), verify, digest, wrap and unwrap through sessions; encryption and
-//! decryption are in [`crypt`]. The key is parsed (once, cached on
-//! its object) at `*Init`; the crypto itself runs with no lock but the session's own.
+//! Sign (including HMAC and CMAC), verify, digest, wrap and unwrap through sessions;
+//! encryption and decryption are in [`crypt`], key derivation in [`derive`]. The key is
+//! parsed (once, cached on its object) at `*Init`; the crypto itself runs with no lock but the
+//! session's own.
 
 use cryptoki_sys as ck;
 use zeroize::Zeroize;
 
 use super::{Hsm, lock};
 use crate::attr::{Attributes, Template};
-use crate::crypto::{self, Digest, HashAlg, Hmac, RsaCrypt, SignMechanism};
+use crate::crypto::{self, Cmac, Digest, Hmac, Mac, RsaCrypt, SignMechanism};
 use crate::error::{Error, Result};
-use crate::mechanism::{self, CryptMechanism, Mechanism};
+use crate::mechanism::{self, CryptMechanism, MacMechanism, Mechanism};
 use crate::object::{self, Origin};
 use crate::session::{DigestOp, SignKind, SignOp, Stage, VerifyKind, VerifyOp};
 use crate::token::{ObjectEntry, Token, UserType};
 
 mod crypt;
+mod derive;
 
 /// Upper bound on data buffered for a multi-part sign or verify, so a runaway caller cannot
 /// exhaust memory.
@@ -28,20 +30,27 @@ fn check_key_type(attrs: &Attributes, mechanism: &SignMechanism) -> Result<()> {
     }
 }
 
-/// An HMAC keyed by a secret key object: a generic secret or the CKK_SHA*_HMAC type of
-/// `alg` (not AES), with `usage` (CKA_SIGN or CKA_VERIFY) set. Using secret key material
-/// needs the user's login, as signing does.
+/// A MAC keyed by a secret key object with `usage` (CKA_SIGN or CKA_VERIFY) set: HMAC takes
+/// a generic secret or the CKK_SHA*_HMAC type of its hash (not AES), CMAC an AES key. Using
+/// secret key material needs the user's login, as signing does.
 fn mac(
     token: &Token,
     entry: &ObjectEntry,
-    alg: HashAlg,
+    mechanism: MacMechanism,
     usage: ck::CK_ATTRIBUTE_TYPE,
-) -> Result<Hmac> {
+) -> Result<Mac> {
     if entry.attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_SECRET_KEY) {
         return Err(Error::KeyTypeInconsistent);
     }
     let key_type = entry.attrs.ulong(ck::CKA_KEY_TYPE);
-    if key_type != Some(ck::CKK_GENERIC_SECRET) && key_type != Some(mechanism::hmac_key_type(alg)) {
+    let fits = match mechanism {
+        MacMechanism::Hmac(alg) => {
+            key_type == Some(ck::CKK_GENERIC_SECRET)
+                || key_type == Some(mechanism::hmac_key_type(alg))
+        }
+        MacMechanism::AesCmac { .. } => key_type == Some(ck::CKK_AES),
+    };
+    if !fits {
         return Err(Error::KeyTypeInconsistent);
     }
     if token.login_state() != Some(UserType::User) {
@@ -58,7 +67,10 @@ fn mac(
         .attrs
         .get(ck::CKA_VALUE)
         .ok_or_else(|| Error::Corrupt("a secret key without CKA_VALUE".into()))?;
-    Ok(Hmac::new(alg, value))
+    Ok(match mechanism {
+        MacMechanism::Hmac(alg) => Mac::Hmac(Box::new(Hmac::new(alg, value))),
+        MacMechanism::AesCmac { tag_len } => Mac::Cmac(Cmac::new(value, tag_len)?),
+    })
 }
 
 pub(super) fn append(data: &mut Vec<u8>, part: &[u8]) -> Result<()> {
@@ -77,11 +89,11 @@ impl Hsm {
         if lock(&handle).sign.is_some() {
             return Err(Error::OperationActive);
         }
-        let kind = if let Some(alg) = mechanism::hmac_alg(mechanism.mechanism) {
+        let kind = if let Some(mac_mechanism) = mechanism::mac_mechanism(mechanism)? {
             let entry = self
                 .visible(&token, key)
                 .map_err(|_| Error::KeyHandleInvalid(key))?;
-            SignKind::Mac(Box::new(mac(&token, &entry, alg, ck::CKA_SIGN)?))
+            SignKind::Mac(mac(&token, &entry, mac_mechanism, ck::CKA_SIGN)?)
         } else {
             let sign_mechanism = mechanism::sign_mechanism(mechanism)?;
             let entry = self
@@ -141,8 +153,8 @@ impl Hsm {
         match op.kind {
             SignKind::Key { key, mechanism, .. } => Ok(key.sign(&mechanism, data)?),
             SignKind::Mac(mut mac) => {
-                mac.update(data);
-                Ok(mac.sign())
+                mac.update(data)?;
+                Ok(mac.sign()?)
             }
         }
     }
@@ -158,10 +170,7 @@ impl Hsm {
         op.stage = Stage::MultiPart;
         let appended = match &mut op.kind {
             SignKind::Key { data, .. } => append(data, part),
-            SignKind::Mac(mac) => {
-                mac.update(part);
-                Ok(())
-            }
+            SignKind::Mac(mac) => mac.update(part).map_err(Error::from),
         };
         if appended.is_err() {
             session.sign = None;
@@ -182,7 +191,7 @@ impl Hsm {
                 mechanism,
                 data,
             } => Ok(key.sign(&mechanism, &data)?),
-            SignKind::Mac(mac) => Ok(mac.sign()),
+            SignKind::Mac(mac) => Ok(mac.sign()?),
         }
     }
 
@@ -194,11 +203,11 @@ impl Hsm {
         if lock(&handle).verify.is_some() {
             return Err(Error::OperationActive);
         }
-        let kind = if let Some(alg) = mechanism::hmac_alg(mechanism.mechanism) {
+        let kind = if let Some(mac_mechanism) = mechanism::mac_mechanism(mechanism)? {
             let entry = self
                 .visible(&token, key)
                 .map_err(|_| Error::KeyHandleInvalid(key))?;
-            VerifyKind::Mac(Box::new(mac(&token, &entry, alg, ck::CKA_VERIFY)?))
+            VerifyKind::Mac(mac(&token, &entry, mac_mechanism, ck::CKA_VERIFY)?)
         } else {
             let sign_mechanism = mechanism::sign_mechanism(mechanism)?;
             let entry = self
@@ -244,7 +253,7 @@ impl Hsm {
         match op.kind {
             VerifyKind::Key { key, mechanism, .. } => Ok(key.verify(&mechanism, data, signature)?),
             VerifyKind::Mac(mut mac) => {
-                mac.update(data);
+                mac.update(data)?;
                 Ok(mac.verify(signature)?)
             }
         }
@@ -261,10 +270,7 @@ impl Hsm {
         op.stage = Stage::MultiPart;
         let appended = match &mut op.kind {
             VerifyKind::Key { data, .. } => append(data, part),
-            VerifyKind::Mac(mac) => {
-                mac.update(part);
-                Ok(())
-            }
+            VerifyKind::Mac(mac) => mac.update(part).map_err(Error::from),
         };
         if appended.is_err() {
             session.verify = None;
@@ -340,6 +346,46 @@ impl Hsm {
             .ok_or(Error::OperationNotInitialized)?;
         op.stage = Stage::MultiPart;
         op.context.update(part);
+        Ok(())
+    }
+
+    /// `C_DigestKey`: adds a secret key's value to the active digest. The value never leaves
+    /// the token, so sensitive keys may be digested too; any error ends the digest.
+    pub fn digest_key(&self, session: u64, key: u64) -> Result<()> {
+        let handle = self.session(session)?;
+        if lock(&handle).digest.is_none() {
+            return Err(Error::OperationNotInitialized);
+        }
+        let entry = self.session_token(session).and_then(|(_, _, token)| {
+            let entry = self
+                .visible(&token, key)
+                .map_err(|_| Error::KeyHandleInvalid(key))?;
+            if entry.attrs.ulong(ck::CKA_CLASS) != Some(ck::CKO_SECRET_KEY) {
+                return Err(Error::KeyIndigestible);
+            }
+            if token.login_state() != Some(UserType::User) {
+                return Err(Error::UserNotLoggedIn);
+            }
+            Ok(entry)
+        });
+        let mut session = lock(&handle);
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                session.digest = None;
+                return Err(e);
+            }
+        };
+        let value = entry
+            .attrs
+            .get(ck::CKA_VALUE)
+            .ok_or_else(|| Error::Corrupt("a secret key without CKA_VALUE".into()))?;
+        let op = session
+            .digest
+            .as_mut()
+            .ok_or(Error::OperationNotInitialized)?;
+        op.stage = Stage::MultiPart;
+        op.context.update(value);
         Ok(())
     }
 

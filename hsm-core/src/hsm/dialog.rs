@@ -137,13 +137,14 @@ impl Hsm {
             cryptoki_sys::CKU_USER => UserType::User,
             other => return Err(Error::UserTypeInvalid(other)),
         };
-        if user == UserType::User && !token.is_activated() {
-            if let Some(record) = token.quorum() {
-                let cards = (1..=usize::from(record.threshold))
-                    .map(|officer| open_card(dialog, &token, officer, record.threshold))
-                    .collect::<Result<Vec<_>>>()?;
-                token.activate(&cards)?;
-            }
+        if user == UserType::User
+            && !token.is_activated()
+            && let Some(record) = token.quorum()
+        {
+            let cards = (1..=usize::from(record.threshold))
+                .map(|officer| open_card(dialog, &token, officer, record.threshold))
+                .collect::<Result<Vec<_>>>()?;
+            token.activate(&cards)?;
         }
         let role = if user == UserType::So { "SO" } else { "user" };
         let pin = dialog.secret(&format!("{role} PIN of token {:?}", token.label()))?;

@@ -31,7 +31,11 @@ impl Hsm {
     }
 
     /// Checks that this session may hold an object with these attributes.
-    fn check_may_create(token: &Token, read_write: bool, attrs: &Attributes) -> Result<()> {
+    pub(super) fn check_may_create(
+        token: &Token,
+        read_write: bool,
+        attrs: &Attributes,
+    ) -> Result<()> {
         if attrs.bool(ck::CKA_TOKEN) == Some(true) && !read_write {
             return Err(Error::SessionReadOnly);
         }
@@ -42,7 +46,7 @@ impl Hsm {
         Ok(())
     }
 
-    fn owner(session: u64, attrs: &Attributes) -> Option<u64> {
+    pub(super) fn owner(session: u64, attrs: &Attributes) -> Option<u64> {
         (attrs.bool(ck::CKA_TOKEN) != Some(true)).then_some(session)
     }
 
@@ -59,7 +63,7 @@ impl Hsm {
     }
 
     /// Refuses key objects whose components do not form a usable key.
-    fn validate_key_material(&self, attrs: &Attributes) -> Result<()> {
+    pub(super) fn validate_key_material(&self, attrs: &Attributes) -> Result<()> {
         match attrs.ulong(ck::CKA_CLASS) {
             Some(ck::CKO_PRIVATE_KEY) => {
                 if attrs.ulong(ck::CKA_KEY_TYPE) == Some(ck::CKK_RSA) {
@@ -287,12 +291,16 @@ impl Hsm {
                 self.provider.keygen.ec(curve)?
             }
             _ => {
-                let params =
-                    template_value(public_template, ck::CKA_EC_PARAMS).unwrap_or(keys::ED25519_OID);
+                // Ed25519 unless CKA_EC_PARAMS names edwards448.
+                let params = template_value(public_template, ck::CKA_EC_PARAMS)
+                    .or_else(|| template_value(private_template, ck::CKA_EC_PARAMS))
+                    .unwrap_or(keys::ED25519_OID);
                 public.set(ck::CKA_EC_PARAMS, params.to_vec());
-                keys::check_ed25519_params(&public)?;
                 private.set(ck::CKA_EC_PARAMS, params.to_vec());
-                self.provider.keygen.ed25519()?
+                match keys::edwards_curve(&public)? {
+                    keys::EdCurve::Ed25519 => self.provider.keygen.ed25519()?,
+                    keys::EdCurve::Ed448 => self.provider.keygen.ed448()?,
+                }
             }
         };
         let public_material = material.public()?;

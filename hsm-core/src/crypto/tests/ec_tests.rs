@@ -154,7 +154,7 @@ fn ecdsa_failures() {
         for wrong in [
             SignMechanism::RsaPkcs,
             SignMechanism::RsaX509,
-            SignMechanism::EdDsa,
+            SignMechanism::EdDsa(EdDsaParams::PURE),
         ] {
             assert_eq!(
                 signer.sign(&wrong, b"m"),

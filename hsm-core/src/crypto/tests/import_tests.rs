@@ -137,7 +137,7 @@ fn openssl_generated_keys_import() {
         let public = match key.public().unwrap() {
             PublicKeyMaterial::Ec { point, .. } => point,
             PublicKeyMaterial::Ed25519 { public } => public.to_vec(),
-            PublicKeyMaterial::Rsa { .. } => panic!(),
+            PublicKeyMaterial::Rsa { .. } | PublicKeyMaterial::Ed448 { .. } => panic!(),
         };
         assert_eq!(hex::encode(public), public_hex);
         signers(&key);

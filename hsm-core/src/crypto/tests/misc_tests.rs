@@ -194,7 +194,7 @@ fn ed25519_sign_and_verify() {
     for key in [&rfc8080, &generated[0], &generated[1]] {
         let [a, r] = signers(key);
         let vers = verifiers(key);
-        let mech = SignMechanism::EdDsa;
+        let mech = SignMechanism::EdDsa(EdDsaParams::PURE);
         let sig = a.sign(&mech, b"msg").unwrap();
         assert_eq!(sig.len(), 64);
         assert_eq!(a.signature_len(&mech), 64);
@@ -244,7 +244,9 @@ fn secrets_never_appear_in_debug_output() {
         let secret = match key {
             PrivateKeyMaterial::Rsa(parts) => parts.d.expose().to_vec(),
             PrivateKeyMaterial::Ec { d, .. } => d.expose().to_vec(),
-            PrivateKeyMaterial::Ed25519 { seed } => seed.expose().to_vec(),
+            PrivateKeyMaterial::Ed25519 { seed } | PrivateKeyMaterial::Ed448 { seed } => {
+                seed.expose().to_vec()
+            }
         };
         let needle = hex::encode(&secret[..6]);
         let needle_upper = needle.to_uppercase();

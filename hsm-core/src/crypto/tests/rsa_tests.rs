@@ -337,7 +337,7 @@ fn rsa_input_limits() {
         for mech in [
             SignMechanism::Ecdsa,
             SignMechanism::EcdsaHash(HashAlg::Sha256),
-            SignMechanism::EdDsa,
+            SignMechanism::EdDsa(EdDsaParams::PURE),
         ] {
             assert_eq!(
                 signer.sign(&mech, b"x"),
@@ -347,7 +347,7 @@ fn rsa_input_limits() {
     }
     for v in verifiers(key) {
         assert_eq!(
-            v.verify(&SignMechanism::EdDsa, b"x", &[0; 64]),
+            v.verify(&SignMechanism::EdDsa(EdDsaParams::PURE), b"x", &[0; 64]),
             Err(CryptoError::KeyTypeInconsistent)
         );
         assert_eq!(
