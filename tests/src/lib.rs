@@ -138,3 +138,51 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Copies a directory tree (a suite's sources into a scratch directory).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+        }
+    }
+}
+
+/// A fresh SoftHSM token store under `dir`; returns the `SOFTHSM2_CONF` file naming it.
+pub fn softhsm_conf(dir: &Path) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap_or_else(|e| panic!("{}: {e}", tokens.display()));
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!("directories.tokendir = {}\n", tokens.display()),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", conf.display()));
+    conf
+}
+
+/// Runs a bash script (with `set -euo pipefail`) in `work`; panics with its output when it
+/// fails, else returns that output.
+pub fn run_script(work: &Path, env: &[(&str, String)], script: &str) -> String {
+    let mut command = Command::new("bash");
+    command
+        .arg("-c")
+        .arg(format!("set -euo pipefail\n{script}"))
+        .current_dir(work);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run bash: {e}"));
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script}\nfailed:\n{text}");
+    text
+}

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use strongroom_tests::{Scratch, module_path};
+use strongroom_tests::{Scratch, copy_dir, module_path};
 
 const VERSION: &str = "0.12.1";
 
@@ -54,19 +54,6 @@ fn registry_source() -> PathBuf {
                 registry.display()
             )
         })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[derive(Debug, Default)]

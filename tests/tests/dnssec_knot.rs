@@ -4,10 +4,7 @@
 //! zones must pass ldns-verify-zone, BIND's dnssec-verify and Knot's kzonecheck.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::Command;
-
-use strongroom_tests::{Scratch, module_path, tool};
+use strongroom_tests::{Scratch, module_path, run_script as sh, tool};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
@@ -24,22 +21,6 @@ www     IN AAAA  2001:db8::80
 sub     IN NS    ns.sub
 ns.sub  IN A     192.0.2.53
 ";
-
-fn sh(work: &Path, env: &[(&str, String)], script: &str) -> String {
-    let mut command = Command::new("bash");
-    command
-        .arg("-c")
-        .arg(format!("set -euo pipefail\n{script}"))
-        .current_dir(work);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).to_string()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{script}\nfailed:\n{text}");
-    text
-}
 
 #[test]
 fn knot_keymgr_and_kzonesign() {

@@ -5,10 +5,7 @@
 //! on a 2-of-3 quorum token activated by `strongroom activate`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::Command;
-
-use strongroom_tests::{Scratch, module_path, tool};
+use strongroom_tests::{Scratch, module_path, run_script as sh, tool};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
@@ -28,24 +25,6 @@ txt     IN TXT   \"signed with keys held in a PKCS#11 token\"
 sub     IN NS    ns.sub
 ns.sub  IN A     192.0.2.53
 ";
-
-fn sh(work: &Path, env: &[(&str, String)], script: &str) {
-    let mut command = Command::new("bash");
-    command
-        .arg("-c")
-        .arg(format!("set -euo pipefail\n{script}"))
-        .current_dir(work);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{script}\nfailed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// Generates the keys, signs both zones (through `wrapper`, if any) and verifies them.
 fn sign_and_verify(scratch: &Scratch, wrapper: &str) {

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use strongroom_tests::{Scratch, module_path, tool};
+use strongroom_tests::{Scratch, module_path, softhsm_conf, tool};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "12345678";
@@ -208,16 +208,7 @@ fn p11tool_certtool_and_p11kit_remoting() {
     );
     if tool("softhsm2-util").is_some() {
         let softhsm = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(softhsm.path().join("tokens")).unwrap();
-        let conf = softhsm.path().join("softhsm2.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\n",
-                softhsm.path().join("tokens").display()
-            ),
-        )
-        .unwrap();
+        let conf = softhsm_conf(softhsm.path());
         let (p, f) = run_checks(
             SOFTHSM,
             softhsm.path(),

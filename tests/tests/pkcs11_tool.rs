@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use strongroom_tests::{Scratch, module_path, tool};
+use strongroom_tests::{Scratch, module_path, softhsm_conf, tool};
 
 const PIN: &str = "123456abcdef";
 const SO_PIN: &str = "12345678abcdefgh";
@@ -462,16 +462,7 @@ fn pin_only_token_and_softhsm_in_one_run() {
 
     if tool("softhsm2-util").is_some() {
         let softhsm_dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(softhsm_dir.path().join("tokens")).unwrap();
-        let conf = softhsm_dir.path().join("softhsm2.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\n",
-                softhsm_dir.path().join("tokens").display()
-            ),
-        )
-        .unwrap();
+        let conf = softhsm_conf(softhsm_dir.path());
         let softhsm = Target {
             module: SOFTHSM.into(),
             env: vec![("SOFTHSM2_CONF".into(), conf.into())],

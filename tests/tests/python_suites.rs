@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use strongroom_tests::{REQUIRE_TOOLS_ENV, Scratch, module_path, tool};
+use strongroom_tests::{
+    REQUIRE_TOOLS_ENV, Scratch, copy_dir, module_path, softhsm_conf as softhsm_env, tool,
+};
 
 const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
@@ -72,19 +74,6 @@ struct Pytest {
     failed: usize,
     skipped: usize,
     failures: Vec<String>,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn pytest(python: &Path, dir: &Path, tests: &str, env: &[(&str, &std::ffi::OsStr)]) -> Pytest {
@@ -185,17 +174,6 @@ fn report(suite: &str, on: &str, r: &Pytest) {
         "{suite} on {on}: {} passed, {} failed, {} skipped; failures: {:?}",
         r.passed, r.failed, r.skipped, r.failures
     );
-}
-
-fn softhsm_env(dir: &Path) -> PathBuf {
-    std::fs::create_dir_all(dir.join("tokens")).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!("directories.tokendir = {}\n", dir.join("tokens").display()),
-    )
-    .unwrap();
-    conf
 }
 
 /// PyKCS11's suite: the first slot's token "A token", PIN 1234, SO PIN 123456.
