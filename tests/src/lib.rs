@@ -186,3 +186,81 @@ pub fn run_script(work: &Path, env: &[(&str, String)], script: &str) -> String {
     assert!(output.status.success(), "{script}\nfailed:\n{text}");
     text
 }
+
+/// Makes a 2-of-3 quorum token with `strongroom token init` (cards and 0600 PIN files in the
+/// scratch directory) and returns the `strongroom activate ... --` words that run a command
+/// with it activated by cards 1 and 3. A suite that then re-initialises the token through
+/// `C_InitToken` keeps its quorum, so it runs unchanged under the activation.
+pub fn quorum_activation(
+    scratch: &Scratch,
+    strongroom: &str,
+    label: &str,
+    so_pin: &str,
+    user_pin: &str,
+) -> Vec<String> {
+    let pins = scratch.path().join("quorum-pins");
+    std::fs::create_dir_all(&pins).unwrap_or_else(|e| panic!("{}: {e}", pins.display()));
+    let pin_file = |name: &str, value: &str| {
+        let file = pins.join(format!("{name}.pin"));
+        std::fs::write(&file, format!("{value}\n"))
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        file.display().to_string()
+    };
+    let cards = scratch.path().join("quorum-cards");
+    let card_pins: Vec<String> = (1..=3)
+        .map(|i| pin_file(&format!("card-{i}"), &format!("card-pin-{i}")))
+        .collect();
+    let mut init = scratch.command(strongroom);
+    init.args([
+        "token",
+        "init",
+        "--label",
+        label,
+        "--cards",
+        "3",
+        "--threshold",
+        "2",
+        "--card-dir",
+    ])
+    .arg(&cards)
+    .args([
+        "--so-pin-file",
+        &pin_file("so", so_pin),
+        "--pin-file",
+        &pin_file("user", user_pin),
+    ]);
+    for file in &card_pins {
+        init.args(["--card-pin-file", file]);
+    }
+    let output = init
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {strongroom}: {e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let card = |n: usize| {
+        cards
+            .join(format!("{label}-card-{n}-of-3.card"))
+            .display()
+            .to_string()
+    };
+    vec![
+        strongroom.to_string(),
+        "activate".into(),
+        "--token".into(),
+        label.into(),
+        "--card".into(),
+        card(1),
+        "--card-pin-file".into(),
+        card_pins[0].clone(),
+        "--card".into(),
+        card(3),
+        "--card-pin-file".into(),
+        card_pins[2].clone(),
+        "--".into(),
+    ]
+}

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use strongroom_tests::{Scratch, module_path, tool};
+use strongroom_tests::{Scratch, module_path, quorum_activation, softhsm_conf, tool};
 
 const ENGINE: &str = "/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so";
 const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -84,8 +84,16 @@ fn run(
     work: &Path,
     port: u16,
     env: &[(&str, &std::ffi::OsStr)],
+    wrapper: &[String],
 ) -> (Vec<String>, Vec<String>) {
-    let mut command = Command::new("bash");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg("bash");
+            c
+        }
+        None => Command::new("bash"),
+    };
     command
         .arg("-c")
         .arg(SCRIPT)
@@ -126,6 +134,7 @@ fn openssl_libp11_engine() {
         &scratch.path().join("work"),
         44333,
         &[("STRONGROOM_CONF", conf.as_os_str())],
+        &[],
     );
     println!(
         "OpenSSL + libp11 on Strongroom: {} passed, {} failed: {failed:?}",
@@ -135,18 +144,13 @@ fn openssl_libp11_engine() {
     if tool("softhsm2-util").is_some() {
         let dir = tempfile::tempdir().unwrap();
         let work = dir.path().join("work");
-        std::fs::create_dir_all(work.join("tokens")).unwrap();
-        let softhsm_conf = work.join("softhsm2.conf");
-        std::fs::write(
-            &softhsm_conf,
-            format!("directories.tokendir = {}\n", work.join("tokens").display()),
-        )
-        .unwrap();
+        let softhsm_conf = softhsm_conf(&work);
         let (p, f) = run(
             Path::new(SOFTHSM),
             &work,
             44334,
             &[("SOFTHSM2_CONF", softhsm_conf.as_os_str())],
+            &[],
         );
         println!(
             "OpenSSL + libp11 on SoftHSM 2.6.1 (for comparison): {} passed, {} failed: {f:?}",
@@ -159,5 +163,34 @@ fn openssl_libp11_engine() {
         failed.is_empty(),
         "{failed:?}\nmodule log:\n{}",
         scratch.log()
+    );
+
+    // The same on a 2-of-3 quorum token, the whole run under `strongroom activate`.
+    let quorum = Scratch::new();
+    let wrapper = quorum_activation(
+        &quorum,
+        env!("CARGO_BIN_EXE_strongroom-under-test"),
+        "engine-test",
+        "12345678",
+        "1234",
+    );
+    let conf = quorum.conf();
+    let (passed, failed) = run(
+        &module_path(),
+        &quorum.path().join("work"),
+        44335,
+        &[("STRONGROOM_CONF", conf.as_os_str())],
+        &wrapper,
+    );
+    println!(
+        "OpenSSL + libp11 on Strongroom (2-of-3 quorum, strongroom activate): {} passed, {} failed: {failed:?}",
+        passed.len(),
+        failed.len()
+    );
+    assert!(passed.len() >= 25, "too few checks ran: {passed:?}");
+    assert!(
+        failed.is_empty(),
+        "{failed:?}\nmodule log:\n{}",
+        quorum.log()
     );
 }
