@@ -32,14 +32,14 @@ pub(super) fn unhex(s: &str) -> Vec<u8> {
 pub(super) fn legacy_key_1() -> &'static PrivateKeyMaterial {
     static KEY: OnceLock<PrivateKeyMaterial> = OnceLock::new();
     KEY.get_or_init(|| {
-        import_private_key(include_bytes!("../../../fixtures/legacy/rsa2048-1.key")).unwrap()
+        import_private_key(include_bytes!("../../../../fixtures/legacy/rsa2048-1.key")).unwrap()
     })
 }
 
 pub(super) fn legacy_key_2() -> &'static PrivateKeyMaterial {
     static KEY: OnceLock<PrivateKeyMaterial> = OnceLock::new();
     KEY.get_or_init(|| {
-        import_private_key(include_bytes!("../../../fixtures/legacy/rsa2048-2.key")).unwrap()
+        import_private_key(include_bytes!("../../../../fixtures/legacy/rsa2048-2.key")).unwrap()
     })
 }
 
