@@ -5,7 +5,7 @@
 //! on a 2-of-3 quorum token activated by `strongroom activate`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use strongroom_tests::{Scratch, module_path, run_script as sh, tool};
+use strongroom_tests::{Scratch, module_path, quorum_activation, run_script as sh, tool};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
@@ -122,33 +122,15 @@ fn ldns_signzone_under_strongroom_activate() {
         return;
     }
     let scratch = Scratch::new();
-    let pins = scratch.path().join("pins");
-    std::fs::create_dir_all(&pins).unwrap();
-    for (name, value) in [
-        ("so", SO_PIN),
-        ("user", PIN),
-        ("c1", "card-1-pin"),
-        ("c2", "card-2-pin"),
-        ("c3", "card-3-pin"),
-    ] {
-        let file = pins.join(format!("{name}.pin"));
-        std::fs::write(&file, format!("{value}\n")).unwrap();
-        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .unwrap();
-    }
-    let strongroom = env!("CARGO_BIN_EXE_strongroom-under-test");
-    let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
-    sh(
-        scratch.path(),
-        &env,
-        &format!(
-            "{strongroom} token init --label {LABEL} --cards 3 --threshold 2 --card-dir cards --so-pin-file pins/so.pin \
-           --pin-file pins/user.pin --card-pin-file pins/c1.pin --card-pin-file pins/c2.pin --card-pin-file pins/c3.pin >/dev/null"
-        ),
+    let words = quorum_activation(
+        &scratch,
+        env!("CARGO_BIN_EXE_strongroom-under-test"),
+        LABEL,
+        SO_PIN,
+        PIN,
     );
-    let wrapper = format!(
-        "{strongroom} activate --token {LABEL} --card cards/{LABEL}-card-1-of-3.card --card-pin-file pins/c1.pin \
-           --card cards/{LABEL}-card-2-of-3.card --card-pin-file pins/c2.pin --"
-    );
+    // `sign_and_verify` runs its commands through bash: quote each word.
+    let wrapper: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let wrapper = wrapper.join(" ");
     sign_and_verify(&scratch, &wrapper);
 }

@@ -141,13 +141,8 @@ fn shell(work: &Path, env: &[(&str, String)], script: &str, wrapper: &[String]) 
 }
 
 /// Runs the direct and remote checks on one module; returns the names that failed.
-fn run_checks(
-    module: &str,
-    work: &Path,
-    extra_env: &[(&str, String)],
-    wrapper: &[String],
-) -> (usize, Vec<String>) {
-    run_checks_with(module, work, extra_env, wrapper, true)
+fn run_checks(module: &str, work: &Path, extra_env: &[(&str, String)]) -> (usize, Vec<String>) {
+    run_checks_with(module, work, extra_env, &[], true)
 }
 
 /// `remote`: also the checks through `p11-kit server`.
@@ -232,7 +227,6 @@ fn p11tool_certtool_and_p11kit_remoting() {
         &module,
         scratch.path(),
         &[("STRONGROOM_CONF", scratch.conf().display().to_string())],
-        &[],
     );
     println!(
         "p11tool/certtool/p11-kit on Strongroom: {passed} passed, {} failed: {failed:?}",
@@ -245,7 +239,6 @@ fn p11tool_certtool_and_p11kit_remoting() {
             SOFTHSM,
             softhsm.path(),
             &[("SOFTHSM2_CONF", conf.display().to_string())],
-            &[],
         );
         println!(
             "p11tool/certtool/p11-kit on SoftHSM 2.6.1 (for comparison): {p} passed, {} failed: {f:?}",

@@ -10,12 +10,13 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use strongroom_tests::{Scratch, module_path, softhsm_conf, tool};
+use strongroom_tests::{Scratch, module_path, quorum_activation, softhsm_conf, tool};
 
 const PIN: &str = "123456abcdef";
 const SO_PIN: &str = "12345678abcdefgh";
 const LABEL: &str = "sc-test";
 const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const STRONGROOM: &str = env!("CARGO_BIN_EXE_strongroom-under-test");
 
 /// How every pkcs11-tool call of one run is made.
 struct Target {
@@ -392,58 +393,7 @@ fn report(what: &str, results: &Results) {
     }
 }
 
-/// A 2-of-3 quorum token made by `strongroom token init`, with its cards and PIN files in
-/// the scratch directory (names the unattended configuration below refers to).
-fn quorum_token(scratch: &Scratch) {
-    let pins = scratch.path().join("pins");
-    std::fs::create_dir_all(&pins).unwrap();
-    let mut command = scratch.command(env!("CARGO_BIN_EXE_strongroom-under-test"));
-    command
-        .args([
-            "token",
-            "init",
-            "--label",
-            LABEL,
-            "--cards",
-            "3",
-            "--threshold",
-            "2",
-            "--card-dir",
-        ])
-        .arg(scratch.path().join("cards"));
-    for (name, value) in [
-        ("so", SO_PIN),
-        ("user", PIN),
-        ("c1", "card-pin-1"),
-        ("c2", "card-pin-2"),
-        ("c3", "card-pin-3"),
-    ] {
-        let file = pins.join(format!("{name}.pin"));
-        std::fs::write(&file, format!("{value}\n")).unwrap();
-        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .unwrap();
-        let flag = match name {
-            "so" => "--so-pin-file",
-            "user" => "--pin-file",
-            _ => "--card-pin-file",
-        };
-        command.arg(flag).arg(&file);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn card(scratch: &Scratch, n: u32) -> PathBuf {
-    scratch
-        .path()
-        .join(format!("cards/{LABEL}-card-{n}-of-3.card"))
-}
-
-const UNATTENDED: &str = "[[unattended]]\ntoken = \"sc-test\"\ncards = [\n  { card = \"cards/sc-test-card-1-of-3.card\", pin_file = \"pins/c1.pin\" },\n  { card = \"cards/sc-test-card-3-of-3.card\", pin_file = \"pins/c3.pin\" },\n]\n";
+const UNATTENDED: &str = "[[unattended]]\ntoken = \"sc-test\"\ncards = [\n  { card = \"quorum-cards/sc-test-card-1-of-3.card\", pin_file = \"quorum-pins/card-1.pin\" },\n  { card = \"quorum-cards/sc-test-card-3-of-3.card\", pin_file = \"quorum-pins/card-3.pin\" },\n]\n";
 
 #[test]
 fn pin_only_token_and_softhsm_in_one_run() {
@@ -488,7 +438,7 @@ fn quorum_token_with_unattended_cards() {
         return;
     };
     let scratch = Scratch::with_config(UNATTENDED);
-    quorum_token(&scratch);
+    quorum_activation(&scratch, STRONGROOM, LABEL, SO_PIN, PIN);
     let ours = Target {
         module: module_path(),
         env: vec![("STRONGROOM_CONF".into(), scratch.conf().into())],
@@ -510,23 +460,10 @@ fn quorum_token_activated_by_strongroom_activate() {
         return;
     };
     let scratch = Scratch::new();
-    quorum_token(&scratch);
-    let pins = scratch.path().join("pins");
-    let wrapper: Vec<OsString> = vec![
-        env!("CARGO_BIN_EXE_strongroom-under-test").into(),
-        "activate".into(),
-        "--token".into(),
-        LABEL.into(),
-        "--card".into(),
-        card(&scratch, 2).into(),
-        "--card-pin-file".into(),
-        pins.join("c2.pin").into(),
-        "--card".into(),
-        card(&scratch, 3).into(),
-        "--card-pin-file".into(),
-        pins.join("c3.pin").into(),
-        "--".into(),
-    ];
+    let wrapper: Vec<OsString> = quorum_activation(&scratch, STRONGROOM, LABEL, SO_PIN, PIN)
+        .into_iter()
+        .map(OsString::from)
+        .collect();
     let ours = Target {
         module: module_path(),
         env: vec![("STRONGROOM_CONF".into(), scratch.conf().into())],
