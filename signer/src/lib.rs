@@ -4,5 +4,7 @@
 
 pub mod admin;
 pub mod demo;
+pub mod dnssec;
 pub mod error;
+pub mod ksr;
 pub mod secrets;

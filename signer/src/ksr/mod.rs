@@ -1,0 +1,1 @@
+//! The KSR/SKR XML documents: their model, reader and writer.
