@@ -187,6 +187,19 @@ pub fn run_script(work: &Path, env: &[(&str, String)], script: &str) -> String {
     text
 }
 
+/// A command for `program`, run through `wrapper` (the words [`quorum_activation`] returns)
+/// when there is one.
+pub fn wrapped(wrapper: &[String], program: impl AsRef<std::ffi::OsStr>) -> Command {
+    match wrapper.split_first() {
+        None => Command::new(program),
+        Some((first, rest)) => {
+            let mut command = Command::new(first);
+            command.args(rest).arg(program);
+            command
+        }
+    }
+}
+
 /// Makes a 2-of-3 quorum token with `strongroom token init` (cards and 0600 PIN files in the
 /// scratch directory) and returns the `strongroom activate ... --` words that run a command
 /// with it activated by cards 1 and 3. A suite that then re-initialises the token through
@@ -242,9 +255,15 @@ pub fn quorum_activation(
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Found by number: the file name carries the label with unsafe characters replaced.
     let card = |n: usize| {
-        cards
-            .join(format!("{label}-card-{n}-of-3.card"))
+        let suffix = format!("-card-{n}-of-3.card");
+        std::fs::read_dir(&cards)
+            .unwrap_or_else(|e| panic!("{}: {e}", cards.display()))
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .find(|path| path.to_string_lossy().ends_with(&suffix))
+            .unwrap_or_else(|| panic!("no card {n} in {}", cards.display()))
             .display()
             .to_string()
     };
