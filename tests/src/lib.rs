@@ -96,9 +96,15 @@ pub fn in_child() -> bool {
 /// `scratch`'s configuration, so each scenario gets a fresh module state. Panics with the
 /// child's output when it fails.
 pub fn run_in_child(name: &str, scratch: &Scratch) {
+    run_in_child_under(name, scratch, &[]);
+}
+
+/// [`run_in_child`], with the child started through `wrapper` (the `strongroom activate ...
+/// --` words of [`quorum_activation`]).
+pub fn run_in_child_under(name: &str, scratch: &Scratch, wrapper: &[String]) {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("no current exe: {e}"));
-    let output = scratch
-        .command(exe)
+    let output = wrapped(wrapper, exe)
+        .env("STRONGROOM_CONF", scratch.conf())
         .args([
             name,
             "--exact",

@@ -1,10 +1,11 @@
 //! Knot DNS with its keys in our token: keymgr generates RSASHA256 and ECDSAP256SHA256 KSKs
 //! and ZSKs through the module (no CKA_CLASS or CKA_KEY_TYPE in its templates, keys found by
 //! a 20-byte CKA_ID), kzonesign signs two zones offline (one with NSEC3), and the signed
-//! zones must pass ldns-verify-zone, BIND's dnssec-verify and Knot's kzonecheck.
+//! zones must pass ldns-verify-zone, BIND's dnssec-verify and Knot's kzonecheck. Run on a
+//! PIN-only token and on a 2-of-3 quorum token with every command under `strongroom activate`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use strongroom_tests::{Scratch, module_path, run_script as sh, tool};
+use strongroom_tests::{Scratch, module_path, quorum_activation, run_script as sh, tool};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
@@ -36,14 +37,33 @@ fn knot_keymgr_and_kzonesign() {
         return;
     }
     let scratch = Scratch::new();
+    let module = module_path().display().to_string();
+    let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
+    sh(scratch.path(), &env, &format!(
+        "pkcs11-tool --module {module} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
+         pkcs11-tool --module {module} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null"
+    ));
+    knot_flow(&scratch, "");
+
+    // A 2-of-3 quorum token: every Knot command runs under `strongroom activate`.
+    let quorum = Scratch::new();
+    let words = quorum_activation(
+        &quorum,
+        env!("CARGO_BIN_EXE_strongroom-under-test"),
+        LABEL,
+        SO_PIN,
+        PIN,
+    );
+    knot_flow(&quorum, &format!("{} ", words.join(" ")));
+}
+
+/// Generates the keys with keymgr and signs both zones with kzonesign, each command prefixed
+/// by `prefix`; checks the keys are in the token and the signed zones verify.
+fn knot_flow(scratch: &Scratch, prefix: &str) {
     let work = scratch.path();
     let module = module_path().display().to_string();
     let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
-    sh(work, &env, &format!(
-        "pkcs11-tool --module {module} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
-         pkcs11-tool --module {module} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null
-         mkdir -p kasp zones out run"
-    ));
+    sh(work, &env, "mkdir -p kasp zones out run");
     for origin in ["example.com", "example.net"] {
         std::fs::write(
             work.join(format!("zones/{origin}.zone")),
@@ -62,20 +82,22 @@ fn knot_keymgr_and_kzonesign() {
     sh(
         work,
         &env,
-        "knotc -c knot.conf conf-check
-        keymgr -c knot.conf example.com. generate algorithm=rsasha256 ksk=yes size=2048
-        keymgr -c knot.conf example.com. generate algorithm=rsasha256 ksk=no size=2048
-        keymgr -c knot.conf example.net. generate algorithm=ecdsap256sha256 ksk=yes
-        keymgr -c knot.conf example.net. generate algorithm=ecdsap256sha256 ksk=no
-        kzonesign -c knot.conf example.com. -o out
-        kzonesign -c knot.conf example.net. -o out",
+        &format!(
+            "knotc -c knot.conf conf-check
+        {prefix}keymgr -c knot.conf example.com. generate algorithm=rsasha256 ksk=yes size=2048
+        {prefix}keymgr -c knot.conf example.com. generate algorithm=rsasha256 ksk=no size=2048
+        {prefix}keymgr -c knot.conf example.net. generate algorithm=ecdsap256sha256 ksk=yes
+        {prefix}keymgr -c knot.conf example.net. generate algorithm=ecdsap256sha256 ksk=no
+        {prefix}kzonesign -c knot.conf example.com. -o out
+        {prefix}kzonesign -c knot.conf example.net. -o out"
+        ),
     );
     // The keys are in the token, found by CKA_ID (Knot sets no label).
     let objects = sh(
         work,
         &env,
         &format!(
-            "pkcs11-tool --module {module} --token-label {LABEL} --login --pin {PIN} -O --type privkey"
+            "{prefix}pkcs11-tool --module {module} --token-label {LABEL} --login --pin {PIN} -O --type privkey"
         ),
     );
     assert_eq!(

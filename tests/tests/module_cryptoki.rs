@@ -9,7 +9,9 @@ use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use strongroom_tests::{Scratch, in_child, module_path, run_in_child};
+use strongroom_tests::{
+    Scratch, in_child, module_path, quorum_activation, run_in_child, run_in_child_under,
+};
 
 const SO_PIN: &str = "so-pin-1234";
 const USER_PIN: &str = "user-pin-1234";
@@ -269,4 +271,22 @@ fn threads_sign_while_sessions_churn_child() {
 #[test]
 fn threads_sign_while_sessions_churn() {
     run_in_child("threads_sign_while_sessions_churn_child", &Scratch::new());
+}
+
+/// The same load on a 2-of-3 quorum token, the child started under `strongroom activate`.
+#[test]
+fn threads_sign_while_sessions_churn_under_activate() {
+    let scratch = Scratch::new();
+    let wrapper = quorum_activation(
+        &scratch,
+        env!("CARGO_BIN_EXE_strongroom-under-test"),
+        "threads",
+        SO_PIN,
+        USER_PIN,
+    );
+    run_in_child_under(
+        "threads_sign_while_sessions_churn_child",
+        &scratch,
+        &wrapper,
+    );
 }

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use strongroom_tests::{Scratch, module_path, quorum_activation, softhsm_conf, tool};
+use strongroom_tests::{Scratch, module_path, quorum_activation, softhsm_conf, tool, wrapped};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "12345678";
@@ -113,18 +113,6 @@ const REMOTE: &[(&str, &str)] = &[
     ),
 ];
 
-/// A command, run under `wrapper` (`strongroom activate ... --`) when one is given.
-fn wrapped(wrapper: &[String], program: &str) -> Command {
-    match wrapper.split_first() {
-        Some((first, rest)) => {
-            let mut command = Command::new(first);
-            command.args(rest).arg(program);
-            command
-        }
-        None => Command::new(program),
-    }
-}
-
 fn shell(work: &Path, env: &[(&str, String)], script: &str, wrapper: &[String]) -> (bool, String) {
     let mut command = wrapped(wrapper, "sh");
     command.arg("-c").arg(script).current_dir(work);
@@ -142,16 +130,15 @@ fn shell(work: &Path, env: &[(&str, String)], script: &str, wrapper: &[String]) 
 
 /// Runs the direct and remote checks on one module; returns the names that failed.
 fn run_checks(module: &str, work: &Path, extra_env: &[(&str, String)]) -> (usize, Vec<String>) {
-    run_checks_with(module, work, extra_env, &[], true)
+    run_checks_with(module, work, extra_env, &[])
 }
 
-/// `remote`: also the checks through `p11-kit server`.
+/// The checks with every command run under `wrapper` (`strongroom activate ... --`).
 fn run_checks_with(
     module: &str,
     work: &Path,
     extra_env: &[(&str, String)],
     wrapper: &[String],
-    remote: bool,
 ) -> (usize, Vec<String>) {
     let mut env: Vec<(&str, String)> = vec![
         ("MODULE", module.to_string()),
@@ -182,9 +169,6 @@ fn run_checks_with(
     };
     for (name, script) in DIRECT {
         check(name, script, &env);
-    }
-    if !remote {
-        return (passed, failed);
     }
     let socket = work.join("p11kit.sock");
     let mut server = wrapped(wrapper, "p11-kit")
@@ -255,10 +239,9 @@ fn p11tool_certtool_and_p11kit_remoting() {
         scratch.log()
     );
 
-    // The direct checks on a 2-of-3 quorum token, every call under `strongroom activate`.
-    // Not the remoting: p11-kit server's per-client workers do not inherit the activation's
-    // descriptor (the module sees another file on that number, refuses it and logs so);
-    // a remoted quorum token is activated with [[unattended]] cards instead.
+    // The same checks on a 2-of-3 quorum token, every call under `strongroom activate`,
+    // the remoting included: p11-kit server closes inherited descriptors before it starts a
+    // worker, which then reopens the hand-over through its `strongroom activate` ancestor.
     let quorum = Scratch::new();
     let wrapper = quorum_activation(
         &quorum,
@@ -272,7 +255,6 @@ fn p11tool_certtool_and_p11kit_remoting() {
         quorum.path(),
         &[("STRONGROOM_CONF", quorum.conf().display().to_string())],
         &wrapper,
-        false,
     );
     println!(
         "p11tool/certtool/p11-kit on Strongroom (2-of-3 quorum, strongroom activate): {passed} passed, {} failed: {failed:?}",

@@ -6,13 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use strongroom_tests::{
-    REQUIRE_TOOLS_ENV, Scratch, copy_dir, module_path, softhsm_conf as softhsm_env, tool,
+    REQUIRE_TOOLS_ENV, Scratch, copy_dir, module_path, quorum_activation,
+    softhsm_conf as softhsm_env, tool, wrapped,
 };
 
 const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const STRONGROOM: &str = env!("CARGO_BIN_EXE_strongroom-under-test");
 
 /// PyKCS11 tests that fail on our module by design:
 /// - `test_gc` logs out of a session that never logged in and expects CKR_OK (SoftHSM's
@@ -23,13 +24,13 @@ const PYKCS11_BY_DESIGN: &[&str] = &[
     "test/test_load.py::TestUtil::test_invalid_load",
 ];
 
-/// Failures not yet fixed, each a missing feature named in the issue notes. A failure outside
-/// these lists fails the test; one that disappears should be removed from them.
-/// - `test_wrapKey_UNWRAP_TEMPLATE` needs CKA_UNWRAP_TEMPLATE (attribute arrays).
-const PYKCS11_NOT_YET: &[&str] = &["test/test_wrap.py::TestUtil::test_wrapKey_UNWRAP_TEMPLATE"];
+/// Failures for features deliberately not offered; the README lists each with its reason.
+/// - `test_wrapKey_UNWRAP_TEMPLATE` needs CKA_UNWRAP_TEMPLATE (attribute-array attributes).
+const PYKCS11_NOT_OFFERED: &[&str] = &["test/test_wrap.py::TestUtil::test_wrapKey_UNWRAP_TEMPLATE"];
 /// - `test_derive_key` derives ECDH on P-192, a curve the token does not offer;
-/// - `test_import_key_params` imports an EC key with explicit curve parameters.
-const PYTHON_PKCS11_NOT_YET: &[&str] = &[
+/// - `test_import_key_params` imports an EC key with explicit curve parameters (named curves
+///   only).
+const PYTHON_PKCS11_NOT_OFFERED: &[&str] = &[
     "tests/test_ecc.py::ECCTests::test_derive_key",
     "tests/test_ecc.py::ECCTests::test_import_key_params",
 ];
@@ -76,8 +77,14 @@ struct Pytest {
     failures: Vec<String>,
 }
 
-fn pytest(python: &Path, dir: &Path, tests: &str, env: &[(&str, &std::ffi::OsStr)]) -> Pytest {
-    let mut command = Command::new(python);
+fn pytest(
+    python: &Path,
+    dir: &Path,
+    tests: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+    wrapper: &[String],
+) -> Pytest {
+    let mut command = wrapped(wrapper, python);
     command
         .current_dir(dir)
         .args(["-m", "pytest", "-p", "no:cacheprovider", "-rfE", tests]);
@@ -130,6 +137,7 @@ fn init_token(
     label: &str,
     so_pin: &str,
     pin: &str,
+    wrapper: &[String],
 ) {
     let pkcs11_tool = tool("pkcs11-tool").unwrap();
     for args in [
@@ -155,7 +163,7 @@ fn init_token(
             pin,
         ],
     ] {
-        let mut command = Command::new(&pkcs11_tool);
+        let mut command = wrapped(wrapper, &pkcs11_tool);
         command.arg("--module").arg(module).args(args);
         for (k, v) in env {
             command.env(k, v);
@@ -182,13 +190,20 @@ fn run_pykcs11(
     module: &Path,
     env: &[(&str, &std::ffi::OsStr)],
     work: &Path,
+    wrapper: &[String],
 ) -> Pytest {
-    init_token(module, env, "A token", "123456", "1234");
+    init_token(module, env, "A token", "123456", "1234", wrapper);
     let sdist = work.join("pykcs11");
     copy_dir(&interop.join("sdist/pykcs11-1.5.20"), &sdist);
     let mut env = env.to_vec();
     env.push(("PYKCS11LIB", module.as_os_str()));
-    pytest(&interop.join("venv/bin/python"), &sdist, "test", &env)
+    pytest(
+        &interop.join("venv/bin/python"),
+        &sdist,
+        "test",
+        &env,
+        wrapper,
+    )
 }
 
 /// python-pkcs11's suite: token TEST, PIN 1234, SO PIN 5678; the sdist's source package is
@@ -198,8 +213,9 @@ fn run_python_pkcs11(
     module: &Path,
     env: &[(&str, &std::ffi::OsStr)],
     work: &Path,
+    wrapper: &[String],
 ) -> Pytest {
-    init_token(module, env, "TEST", "5678", "1234");
+    init_token(module, env, "TEST", "5678", "1234", wrapper);
     let sdist = work.join("python-pkcs11");
     copy_dir(&interop.join("sdist/python_pkcs11-0.10.1"), &sdist);
     std::fs::rename(sdist.join("pkcs11"), sdist.join("_pkcs11_src")).unwrap();
@@ -210,7 +226,13 @@ fn run_python_pkcs11(
         ("PKCS11_TOKEN_PIN", "1234".as_ref()),
         ("PKCS11_TOKEN_SO_PIN", "5678".as_ref()),
     ]);
-    pytest(&interop.join("venv/bin/python"), &sdist, "tests", &env)
+    pytest(
+        &interop.join("venv/bin/python"),
+        &sdist,
+        "tests",
+        &env,
+        wrapper,
+    )
 }
 
 #[test]
@@ -223,6 +245,7 @@ fn pykcs11_suite() {
         &module_path(),
         &[("STRONGROOM_CONF", conf.as_os_str())],
         scratch.path(),
+        &[],
     );
     report("PyKCS11 1.5.20", "Strongroom", &ours);
 
@@ -233,6 +256,7 @@ fn pykcs11_suite() {
         &module_path(),
         &[("STRONGROOM_CONF", conf.as_os_str())],
         posing.path(),
+        &[],
     );
     report(
         "PyKCS11 1.5.20",
@@ -248,14 +272,38 @@ fn pykcs11_suite() {
             Path::new(SOFTHSM),
             &[("SOFTHSM2_CONF", conf.as_os_str())],
             dir.path(),
+            &[],
         );
         report("PyKCS11 1.5.20", "SoftHSM 2.6.1 (for comparison)", &softhsm);
     }
     assert_only(
         "PyKCS11 posing",
         &as_softhsm,
-        &[PYKCS11_BY_DESIGN, PYKCS11_NOT_YET],
+        &[PYKCS11_BY_DESIGN, PYKCS11_NOT_OFFERED],
         &posing.log(),
+    );
+
+    // The posing run again on a 2-of-3 quorum token, under `strongroom activate -- ...`.
+    let quorum = Scratch::with_config("[pkcs11]\nidentity = \"softhsm\"\n");
+    let wrapper = quorum_activation(&quorum, STRONGROOM, "A token", "123456", "1234");
+    let conf = quorum.conf();
+    let activated = run_pykcs11(
+        &interop,
+        &module_path(),
+        &[("STRONGROOM_CONF", conf.as_os_str())],
+        quorum.path(),
+        &wrapper,
+    );
+    report(
+        "PyKCS11 1.5.20",
+        "Strongroom posing as SoftHSM, quorum token under strongroom activate",
+        &activated,
+    );
+    assert_only(
+        "PyKCS11 under strongroom activate",
+        &activated,
+        &[PYKCS11_BY_DESIGN, PYKCS11_NOT_OFFERED],
+        &quorum.log(),
     );
 }
 
@@ -269,6 +317,7 @@ fn python_pkcs11_suite() {
         &module_path(),
         &[("STRONGROOM_CONF", conf.as_os_str())],
         scratch.path(),
+        &[],
     );
     report("python-pkcs11 0.10.1", "Strongroom", &ours);
 
@@ -283,6 +332,7 @@ fn python_pkcs11_suite() {
         &link,
         &[("STRONGROOM_CONF", conf.as_os_str())],
         posing.path(),
+        &[],
     );
     report(
         "python-pkcs11 0.10.1",
@@ -298,6 +348,7 @@ fn python_pkcs11_suite() {
             Path::new(SOFTHSM),
             &[("SOFTHSM2_CONF", conf.as_os_str())],
             dir.path(),
+            &[],
         );
         report(
             "python-pkcs11 0.10.1",
@@ -308,13 +359,36 @@ fn python_pkcs11_suite() {
     assert_only(
         "python-pkcs11",
         &ours,
-        &[PYTHON_PKCS11_NOT_YET],
+        &[PYTHON_PKCS11_NOT_OFFERED],
         &scratch.log(),
     );
     assert_only(
         "python-pkcs11 named libsofthsm2.so",
         &as_softhsm,
-        &[PYTHON_PKCS11_NOT_YET],
+        &[PYTHON_PKCS11_NOT_OFFERED],
         &posing.log(),
+    );
+
+    // The same suite on a 2-of-3 quorum token, activated by `strongroom activate -- ...`.
+    let quorum = Scratch::new();
+    let wrapper = quorum_activation(&quorum, STRONGROOM, "TEST", "5678", "1234");
+    let conf = quorum.conf();
+    let activated = run_python_pkcs11(
+        &interop,
+        &module_path(),
+        &[("STRONGROOM_CONF", conf.as_os_str())],
+        quorum.path(),
+        &wrapper,
+    );
+    report(
+        "python-pkcs11 0.10.1",
+        "Strongroom quorum token under strongroom activate",
+        &activated,
+    );
+    assert_only(
+        "python-pkcs11 under strongroom activate",
+        &activated,
+        &[PYTHON_PKCS11_NOT_OFFERED],
+        &quorum.log(),
     );
 }

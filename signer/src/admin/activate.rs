@@ -18,6 +18,9 @@ use crate::error::{CliError, CliResult, fail};
 
 /// The environment variable naming the descriptor; the module's reader matches these names.
 pub const ACTIVATION_FD_ENV: &str = "STRONGROOM_ACTIVATION_FD";
+/// This process's PID: servers that close inherited descriptors before starting a worker
+/// (`p11-kit server`) leave the worker this way to the hand-over, which this process holds.
+pub const ACTIVATION_PID_ENV: &str = "STRONGROOM_ACTIVATION_PID";
 /// The memfd's name, which the module checks before reading the descriptor.
 pub const ACTIVATION_MEMFD_NAME: &str = "strongroom-activation";
 /// First line of the hand-over, naming its format.
@@ -73,6 +76,7 @@ pub fn run(
     let status = Command::new(program)
         .args(args)
         .env(ACTIVATION_FD_ENV, file.as_raw_fd().to_string())
+        .env(ACTIVATION_PID_ENV, std::process::id().to_string())
         .status()
         .map_err(|e| CliError(format!("cannot run {}: {e}", program.to_string_lossy())))?;
     drop(file);
