@@ -6,5 +6,6 @@ pub mod admin;
 pub mod demo;
 pub mod dnssec;
 pub mod error;
+pub mod keystore;
 pub mod ksr;
 pub mod secrets;
