@@ -1,12 +1,16 @@
 //! `strongroom`: token administration and (as it lands) the DNSSEC key ceremony.
 #![forbid(unsafe_code)]
 
+mod ceremony_cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use signer::admin::activation::KeyAccess;
 use signer::admin::{self, Output, card, key, token};
+use signer::commands::keyinfo;
+use signer::commands::keysource::parse_algorithm;
 use signer::demo;
 use signer::error::CliResult;
 
@@ -35,6 +39,9 @@ enum Command {
     /// Generate, import and list keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Sign a zone's DNSKEY RRset with a KSK, or verify a zone's RRSIGs.
+    #[command(subcommand)]
+    Rrset(ceremony_cli::RrsetCommand),
     /// Register the PKCS#11 module with p11-kit.
     #[command(name = "p11-kit", subcommand)]
     P11Kit(P11KitCommand),
@@ -170,6 +177,31 @@ enum KeyCommand {
         #[command(flatten)]
         access: AccessArgs,
     },
+    /// Print a KSK's DNSKEY and DS (SHA-256, also in PGP words).
+    Ds {
+        /// The key's label (CKA_LABEL).
+        label: String,
+        /// DNSSEC algorithm for an RSA key (default RSASHA256).
+        #[arg(long)]
+        algorithm: Option<String>,
+        #[arg(long, default_value_t = 172_800)]
+        ttl: u32,
+        #[command(flatten)]
+        source: ceremony_cli::KeySourceArgs,
+    },
+    /// Print an RFC 9718 root-anchors.xml entry for a KSK.
+    TrustAnchor {
+        label: String,
+        #[arg(long)]
+        algorithm: Option<String>,
+        /// validFrom (default: now).
+        #[arg(long)]
+        valid_from: Option<String>,
+        #[arg(long)]
+        valid_until: Option<String>,
+        #[command(flatten)]
+        source: ceremony_cli::KeySourceArgs,
+    },
 }
 
 fn run(cli: Cli) -> CliResult<Output> {
@@ -241,6 +273,32 @@ fn run(cli: Cli) -> CliResult<Output> {
             id.as_deref(),
             &access.into(),
         ),
+        Command::Rrset(command) => ceremony_cli::run_rrset(command),
+        Command::Key(KeyCommand::Ds {
+            label,
+            algorithm,
+            ttl,
+            source,
+        }) => {
+            let algorithm = algorithm.as_deref().map(parse_algorithm).transpose()?;
+            keyinfo::ds(&source.source()?, &label, algorithm, ttl)
+        }
+        Command::Key(KeyCommand::TrustAnchor {
+            label,
+            algorithm,
+            valid_from,
+            valid_until,
+            source,
+        }) => {
+            let algorithm = algorithm.as_deref().map(parse_algorithm).transpose()?;
+            keyinfo::trust_anchor(
+                &source.source()?,
+                &label,
+                algorithm,
+                valid_from.as_deref(),
+                valid_until.as_deref(),
+            )
+        }
         Command::Key(KeyCommand::List { token, access }) => {
             let login = access.pin_file.is_some() || !access.card.is_empty();
             key::list(&admin::open_hsm()?, &token, &access.into(), login)
