@@ -9,4 +9,5 @@ pub mod dnssec;
 pub mod error;
 pub mod keystore;
 pub mod ksr;
+pub mod policy;
 pub mod secrets;
