@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod ceremony;
 pub mod commands;
 pub mod demo;
 pub mod dnssec;
