@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use signer::admin::Output;
 use signer::admin::activation::KeyAccess;
 use signer::commands::keysource::{KeySource, parse_algorithm};
-use signer::commands::rrset;
+use signer::commands::{ksr, rrset};
 use signer::error::{CliResult, fail};
 use signer::keystore::SigningPath;
 
@@ -132,5 +132,107 @@ pub fn signing_path(token_hashing: bool) -> SigningPath {
         SigningPath::TokenHashing
     } else {
         SigningPath::HostPadding
+    }
+}
+
+/// The files and choices of a KSR ceremony, shared by `ksr sign` and `ksr check`.
+#[derive(Args, Clone, Debug)]
+pub struct CeremonyFlags {
+    /// The KSR received from the Root Zone Maintainer.
+    pub ksr: PathBuf,
+    /// Ceremony configuration (TOML): HSM, KSKs, policy knobs, schemas. Without it: IANA's
+    /// default policy with --ksk on the embedded --token.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The SKR of the previous cycle, for the chain checks.
+    #[arg(long)]
+    pub previous_skr: Option<PathBuf>,
+    /// normal, pre-publish, rollover, revoke (and publish+, rollover+, revoke+), or one of
+    /// the configuration's.
+    #[arg(long, default_value = "normal")]
+    pub schema: String,
+    /// The clock the checks use (YYYY-MM-DDTHH:MM:SS[+00:00]); default: the system clock.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Without --config: the KSK label (a second one is ksk_next).
+    #[arg(long)]
+    pub ksk: Vec<String>,
+    /// Where the transcript is written (ksr sign: SKR.transcript.txt by default).
+    #[arg(long)]
+    pub transcript: Option<PathBuf>,
+    /// Without --config: the embedded token holding the KSKs.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// File holding the embedded token's user PIN (asked for on the terminal when absent).
+    #[arg(long)]
+    pub pin_file: Option<PathBuf>,
+    /// An officer's card (repeat; asked for on the terminal when absent).
+    #[arg(long)]
+    pub card: Vec<PathBuf>,
+    /// The PIN file of each --card, in the same order.
+    #[arg(long)]
+    pub card_pin_file: Vec<PathBuf>,
+}
+
+impl CeremonyFlags {
+    fn args(self) -> ksr::CeremonyArgs {
+        ksr::CeremonyArgs {
+            ksr: self.ksr,
+            config: self.config,
+            previous_skr: self.previous_skr,
+            schema: self.schema,
+            now: self.now,
+            ksk_labels: self.ksk,
+            token: self.token,
+            access: KeyAccess {
+                pin_file: self.pin_file,
+                cards: self.card,
+                card_pin_files: self.card_pin_file,
+            },
+            transcript: self.transcript,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum KsrCommand {
+    /// Check a KSR, sign it with the KSKs after an explicit "Yes", write and verify the SKR.
+    Sign {
+        #[command(flatten)]
+        flags: CeremonyFlags,
+        /// Where the SKR is written (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+        /// Skip the "Yes" confirmation (scripted ceremonies, tests).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Run every check on a KSR, the KSK checks in the HSM included, without signing.
+    Check {
+        #[command(flatten)]
+        flags: CeremonyFlags,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SkrCommand {
+    /// Verify every signature of an SKR, bundle by bundle (and that it answers --ksr).
+    Verify {
+        skr: PathBuf,
+        #[arg(long)]
+        ksr: Option<PathBuf>,
+    },
+}
+
+pub fn run_ksr(command: KsrCommand) -> CliResult<Output> {
+    match command {
+        KsrCommand::Sign { flags, out, yes } => ksr::sign(&flags.args(), &out, yes),
+        KsrCommand::Check { flags } => ksr::check(&flags.args()),
+    }
+}
+
+pub fn run_skr(command: SkrCommand) -> CliResult<Output> {
+    match command {
+        SkrCommand::Verify { skr, ksr } => ksr::verify(&skr, ksr.as_deref()),
     }
 }

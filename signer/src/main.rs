@@ -39,6 +39,12 @@ enum Command {
     /// Generate, import and list keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The KSK ceremony: check a KSR and sign it into an SKR.
+    #[command(subcommand)]
+    Ksr(ceremony_cli::KsrCommand),
+    /// Verify an SKR.
+    #[command(subcommand)]
+    Skr(ceremony_cli::SkrCommand),
     /// Sign a zone's DNSKEY RRset with a KSK, or verify a zone's RRSIGs.
     #[command(subcommand)]
     Rrset(ceremony_cli::RrsetCommand),
@@ -274,6 +280,8 @@ fn run(cli: Cli) -> CliResult<Output> {
             &access.into(),
         ),
         Command::Rrset(command) => ceremony_cli::run_rrset(command),
+        Command::Ksr(command) => ceremony_cli::run_ksr(command),
+        Command::Skr(command) => ceremony_cli::run_skr(command),
         Command::Key(KeyCommand::Ds {
             label,
             algorithm,

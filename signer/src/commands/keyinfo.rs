@@ -79,7 +79,7 @@ pub fn trust_anchor(
         .transpose()?;
     let root = Name::root_vec();
     let anchor = TrustAnchor {
-        id: uuid_v4()?,
+        id: super::sample_ksr::uuid_v4()?,
         source: "http://data.iana.org/root-anchors/root-anchors.xml".into(),
         zone: ".".into(),
         digests: vec![KeyDigest::for_key(
@@ -106,22 +106,5 @@ pub fn now() -> CliResult<Timestamp> {
         .as_secs();
     Ok(Timestamp::from_unix(
         i64::try_from(seconds).unwrap_or(i64::MAX),
-    ))
-}
-
-/// A random (version 4) UUID, the form IANA's document ids take.
-fn uuid_v4() -> CliResult<String> {
-    let mut bytes = [0u8; 16];
-    hsm_core::crypto::random_bytes(&mut bytes)?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
     ))
 }

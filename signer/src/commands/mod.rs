@@ -5,4 +5,6 @@
 pub mod integrity;
 pub mod keyinfo;
 pub mod keysource;
+pub mod ksr;
 pub mod rrset;
+pub mod sample_ksr;
