@@ -27,6 +27,9 @@ pub enum AttrKind {
     Bytes,
     /// `CK_DATE`: empty or exactly 8 ASCII digits.
     Date,
+    /// An array of `CK_ATTRIBUTE` (`CKA_WRAP_TEMPLATE` and kin), stored as
+    /// [`crate::array_attr`] encodes it.
+    Template,
 }
 
 /// The shape of a known attribute type; `None` for types this token does not know.
@@ -65,6 +68,7 @@ pub fn kind_of(ty: AttrType) -> Option<AttrKind> {
         | ck::CKA_VALUE_LEN
         | ck::CKA_KEY_GEN_MECHANISM => Ulong,
         ck::CKA_START_DATE | ck::CKA_END_DATE => Date,
+        ck::CKA_WRAP_TEMPLATE | ck::CKA_UNWRAP_TEMPLATE | ck::CKA_DERIVE_TEMPLATE => Template,
         ck::CKA_LABEL
         | ck::CKA_UNIQUE_ID
         | ck::CKA_APPLICATION
@@ -126,6 +130,7 @@ pub fn validate_value(ty: AttrType, bytes: &[u8]) -> Result<()> {
         Some(AttrKind::Date) if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) => Ok(()),
         Some(AttrKind::Date) => Err(Error::AttributeValueInvalid(ty)),
         Some(AttrKind::Bytes) => Ok(()),
+        Some(AttrKind::Template) => crate::array_attr::validate(ty, bytes),
     }
 }
 

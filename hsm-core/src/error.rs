@@ -97,6 +97,8 @@ pub enum Error {
     SignatureLenRange,
     #[error("the wrapped key is invalid")]
     WrappedKeyInvalid,
+    #[error("the key cannot be wrapped with this wrapping key: {0}")]
+    KeyNotWrappable(&'static str),
     #[error("the encrypted data is invalid (bad padding or authentication tag)")]
     EncryptedDataInvalid,
     #[error("the encrypted data has a length the mechanism cannot have produced")]
@@ -172,6 +174,7 @@ impl Error {
             Error::SignatureInvalid => ck::CKR_SIGNATURE_INVALID,
             Error::SignatureLenRange => ck::CKR_SIGNATURE_LEN_RANGE,
             Error::WrappedKeyInvalid => ck::CKR_WRAPPED_KEY_INVALID,
+            Error::KeyNotWrappable(_) => ck::CKR_KEY_NOT_WRAPPABLE,
             Error::EncryptedDataInvalid => ck::CKR_ENCRYPTED_DATA_INVALID,
             Error::EncryptedDataLenRange => ck::CKR_ENCRYPTED_DATA_LEN_RANGE,
             Error::BufferTooSmall => ck::CKR_BUFFER_TOO_SMALL,

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aead;
+pub mod array_attr;
 pub mod attr;
 pub mod config;
 pub mod crypto;

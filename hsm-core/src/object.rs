@@ -4,6 +4,7 @@
 
 use cryptoki_sys as ck;
 
+use crate::array_attr::is_template;
 use crate::attr::{AttrType, Attributes, Template, parse_bool, parse_ulong, validate_value};
 use crate::error::{Error, Result};
 
@@ -69,6 +70,7 @@ const KEY: &[AttrType] = &[
 ];
 
 const PUBLIC_KEY: &[AttrType] = &[
+    ck::CKA_WRAP_TEMPLATE,
     ck::CKA_SUBJECT,
     ck::CKA_ENCRYPT,
     ck::CKA_VERIFY,
@@ -79,6 +81,8 @@ const PUBLIC_KEY: &[AttrType] = &[
 ];
 
 const PRIVATE_KEY: &[AttrType] = &[
+    ck::CKA_UNWRAP_TEMPLATE,
+    ck::CKA_DERIVE_TEMPLATE,
     ck::CKA_SUBJECT,
     ck::CKA_SENSITIVE,
     ck::CKA_DECRYPT,
@@ -94,6 +98,9 @@ const PRIVATE_KEY: &[AttrType] = &[
 ];
 
 const SECRET_KEY: &[AttrType] = &[
+    ck::CKA_WRAP_TEMPLATE,
+    ck::CKA_UNWRAP_TEMPLATE,
+    ck::CKA_DERIVE_TEMPLATE,
     ck::CKA_SENSITIVE,
     ck::CKA_ENCRYPT,
     ck::CKA_DECRYPT,
@@ -142,7 +149,7 @@ pub const SECRET_COMPONENTS: &[AttrType] = &[
 ];
 
 /// Attributes only the token sets; a template that names them is refused.
-const TOKEN_SET: &[AttrType] = &[
+pub(crate) const TOKEN_SET: &[AttrType] = &[
     ck::CKA_LOCAL,
     ck::CKA_ALWAYS_SENSITIVE,
     ck::CKA_NEVER_EXTRACTABLE,
@@ -173,6 +180,10 @@ const FIXED_AFTER_CREATION: &[AttrType] = &[
     ck::CKA_VALUE_LEN,
     ck::CKA_ALWAYS_AUTHENTICATE,
     ck::CKA_WRAP_WITH_TRUSTED,
+    // Set once: a template that could be loosened later would restrict nothing.
+    ck::CKA_WRAP_TEMPLATE,
+    ck::CKA_UNWRAP_TEMPLATE,
+    ck::CKA_DERIVE_TEMPLATE,
 ];
 
 fn key_type_attrs(
@@ -479,7 +490,9 @@ pub fn modulus_bits(modulus: &[u8]) -> ck::CK_ULONG {
 }
 
 /// Reads one attribute as `C_GetAttributeValue` must: unknown to the class → type invalid;
-/// secret material of a sensitive or non-extractable key → sensitive.
+/// secret material of a sensitive or non-extractable key → sensitive. A key without a
+/// wrap, unwrap or derive template (every key stored before templates existed, too) has the
+/// empty one, as on SoftHSM.
 pub fn readable(attrs: &Attributes, ty: AttrType) -> Result<&[u8]> {
     if SECRET_COMPONENTS.contains(&ty) && is_secret_material_holder(attrs) {
         let sensitive = attrs.bool(ck::CKA_SENSITIVE).unwrap_or(true);
@@ -488,7 +501,13 @@ pub fn readable(attrs: &Attributes, ty: AttrType) -> Result<&[u8]> {
             return Err(Error::AttributeSensitive(ty));
         }
     }
-    attrs.get(ty).ok_or(Error::AttributeTypeInvalid(ty))
+    match attrs.get(ty) {
+        Some(value) => Ok(value),
+        None if is_template(ty) && allowed(class_of(attrs), attrs.ulong(ck::CKA_KEY_TYPE), ty) => {
+            Ok(&[])
+        }
+        None => Err(Error::AttributeTypeInvalid(ty)),
+    }
 }
 
 fn is_secret_material_holder(attrs: &Attributes) -> bool {

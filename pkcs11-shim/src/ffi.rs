@@ -9,6 +9,7 @@ use hsm_core::session::Output;
 
 use crate::error::{ShimResult, bad_args, rv};
 
+mod array;
 mod params;
 
 pub use params::DerivedKeySlots;
@@ -180,8 +181,15 @@ pub unsafe fn template(
     attributes
         .iter()
         .map(|a| {
-            // SAFETY: the attribute's value pointer and length come from the caller's template.
-            let value = unsafe { bytes(a.pValue as *const ck::CK_BYTE, a.ulValueLen) }?;
+            let value = if hsm_core::array_attr::is_template(a.type_) {
+                // SAFETY: the value of a template type is an array of attributes, ulValueLen
+                // bytes long, by the caller's contract.
+                unsafe { array::read(a) }?
+            } else {
+                // SAFETY: the attribute's value pointer and length come from the caller's
+                // template.
+                unsafe { bytes(a.pValue as *const ck::CK_BYTE, a.ulValueLen) }?
+            };
             Ok((a.type_, value))
         })
         .collect()
@@ -220,11 +228,12 @@ pub unsafe fn attribute_types(
 
 /// Fills a `C_GetAttributeValue` template: every attribute that can be given is given; the
 /// others get `CK_UNAVAILABLE_INFORMATION`, and the call's return code is the first problem
-/// met (sensitive, invalid type, or buffer too small), as the spec asks.
+/// met (sensitive, invalid type, or buffer too small), as the spec asks. Template-typed
+/// attributes are arrays, answered by [`array::fill`].
 ///
 /// # Safety
 /// `template` must point to `count` writable attributes whose `pValue` is NULL or valid for
-/// `ulValueLen` bytes.
+/// `ulValueLen` bytes (for a template type: an array of attributes, each likewise).
 pub unsafe fn fill_attributes(
     template: *mut ck::CK_ATTRIBUTE,
     count: ck::CK_ULONG,
@@ -242,26 +251,12 @@ pub unsafe fn fill_attributes(
                 attribute.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
                 Some(e.ck_rv())
             }
-            Ok(value) if attribute.pValue.is_null() => {
-                attribute.ulValueLen = value.len() as ck::CK_ULONG;
-                None
+            Ok(value) if hsm_core::array_attr::is_template(attribute.type_) => {
+                // SAFETY: forwarded contract, for an array value.
+                unsafe { array::fill(attribute, &value) }
             }
-            Ok(value) if (attribute.ulValueLen as usize) < value.len() => {
-                attribute.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
-                Some(ck::CKR_BUFFER_TOO_SMALL)
-            }
-            Ok(value) => {
-                // SAFETY: pValue is valid for ulValueLen >= value.len() bytes.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        value.as_ptr(),
-                        attribute.pValue as *mut u8,
-                        value.len(),
-                    );
-                }
-                attribute.ulValueLen = value.len() as ck::CK_ULONG;
-                None
-            }
+            // SAFETY: forwarded contract.
+            Ok(value) => unsafe { fill_one(attribute, &value) },
         };
         if first_problem.is_none() {
             first_problem = problem;
@@ -271,6 +266,28 @@ pub unsafe fn fill_attributes(
         Some(code) => rv(code),
         None => Ok(()),
     }
+}
+
+/// Answers one attribute: its length when `pValue` is NULL, its value when it fits, else
+/// `CK_UNAVAILABLE_INFORMATION` and the problem `CKR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `attribute.pValue` must be NULL or valid for writing `attribute.ulValueLen` bytes.
+unsafe fn fill_one(attribute: &mut ck::CK_ATTRIBUTE, value: &[u8]) -> Option<ck::CK_RV> {
+    if attribute.pValue.is_null() {
+        attribute.ulValueLen = value.len() as ck::CK_ULONG;
+        return None;
+    }
+    if (attribute.ulValueLen as usize) < value.len() {
+        attribute.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
+        return Some(ck::CKR_BUFFER_TOO_SMALL);
+    }
+    // SAFETY: pValue is valid for ulValueLen >= value.len() bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(value.as_ptr(), attribute.pValue as *mut u8, value.len());
+    }
+    attribute.ulValueLen = value.len() as ck::CK_ULONG;
+    None
 }
 
 /// Reads a mechanism. Parameters are copied only for mechanisms that take them: others may

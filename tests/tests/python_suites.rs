@@ -24,9 +24,8 @@ const PYKCS11_BY_DESIGN: &[&str] = &[
     "test/test_load.py::TestUtil::test_invalid_load",
 ];
 
-/// Failures for features deliberately not offered; the README lists each with its reason.
-/// - `test_wrapKey_UNWRAP_TEMPLATE` needs CKA_UNWRAP_TEMPLATE (attribute-array attributes).
-const PYKCS11_NOT_OFFERED: &[&str] = &["test/test_wrap.py::TestUtil::test_wrapKey_UNWRAP_TEMPLATE"];
+/// python-pkcs11's failures for features deliberately not offered (PyKCS11's suite has
+/// none); the README lists each with its reason.
 /// - `test_derive_key` derives ECDH on P-192, a curve the token does not offer;
 /// - `test_import_key_params` imports an EC key with explicit curve parameters (named curves
 ///   only).
@@ -279,7 +278,7 @@ fn pykcs11_suite() {
     assert_only(
         "PyKCS11 posing",
         &as_softhsm,
-        &[PYKCS11_BY_DESIGN, PYKCS11_NOT_OFFERED],
+        &[PYKCS11_BY_DESIGN],
         &posing.log(),
     );
 
@@ -302,7 +301,7 @@ fn pykcs11_suite() {
     assert_only(
         "PyKCS11 under strongroom activate",
         &activated,
-        &[PYKCS11_BY_DESIGN, PYKCS11_NOT_OFFERED],
+        &[PYKCS11_BY_DESIGN],
         &quorum.log(),
     );
 }

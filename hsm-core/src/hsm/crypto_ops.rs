@@ -7,6 +7,7 @@ use cryptoki_sys as ck;
 use zeroize::Zeroize;
 
 use super::{Hsm, lock};
+use crate::array_attr;
 use crate::attr::{Attributes, Template};
 use crate::crypto::{self, Cmac, Digest, Hmac, Mac, RsaCrypt, SignMechanism};
 use crate::error::{Error, Result};
@@ -438,6 +439,13 @@ impl Hsm {
         if target.attrs.bool(ck::CKA_EXTRACTABLE) != Some(true) {
             return Err(Error::KeyFunctionNotPermitted("the key is not extractable"));
         }
+        // The wrapping key's CKA_WRAP_TEMPLATE: only keys with all its attributes.
+        let wrap_template = array_attr::of(&kek.attrs, ck::CKA_WRAP_TEMPLATE)?;
+        if !array_attr::satisfies(&target.attrs, &wrap_template) {
+            return Err(Error::KeyNotWrappable(
+                "the key does not match the wrapping key's CKA_WRAP_TEMPLATE",
+            ));
+        }
         let value = target
             .attrs
             .get(ck::CKA_VALUE)
@@ -484,6 +492,9 @@ impl Hsm {
                  with CKA_UNWRAP",
             ));
         }
+        // The unwrapping key's CKA_UNWRAP_TEMPLATE first; the caller's may not contradict it.
+        let unwrap_template = array_attr::of(&kek.attrs, ck::CKA_UNWRAP_TEMPLATE)?;
+        let mut with_value = array_attr::apply(&unwrap_template, template)?;
         let value = match wrap {
             Wrap::Aes(pad) => {
                 let kek_value = kek
@@ -505,7 +516,6 @@ impl Hsm {
                     })?
             }
         };
-        let mut with_value = template.clone();
         with_value.push((ck::CKA_VALUE, value.expose().to_vec()));
         let built = object::from_template(&with_value, Origin::Unwrapped, &Attributes::new());
         if let Some((_, value)) = with_value.last_mut() {

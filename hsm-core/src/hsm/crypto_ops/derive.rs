@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use cryptoki_sys as ck;
 
+use crate::array_attr;
 use crate::attr::{Attributes, Template};
 use crate::crypto::{self, AesCipher, AesMode, Direction, PrivateKeyMaterial};
 use crate::error::{Error, Result};
@@ -244,9 +245,13 @@ impl Hsm {
         {
             templates.extend(additional_keys);
         }
+        // The base key's CKA_DERIVE_TEMPLATE applies to every key it makes, under the
+        // caller's template, which may not contradict it.
+        let derive_template = array_attr::of(&inputs.base.attrs, ck::CKA_DERIVE_TEMPLATE)?;
         let mut keys = Vec::with_capacity(templates.len());
         for template in templates {
-            let mut attrs = derived_attrs(template, origin)?;
+            let template = array_attr::apply(&derive_template, template)?;
+            let mut attrs = derived_attrs(&template, origin)?;
             if parsed.is_simple() && inputs.protected() {
                 // Concatenation, XOR and extraction pass the base key's bits on: the new key
                 // is as sensitive and as unextractable as its inputs (PKCS#11 3.0 §2.43).
