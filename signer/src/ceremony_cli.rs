@@ -190,6 +190,8 @@ impl CeremonyFlags {
                 card_pin_files: self.card_pin_file,
             },
             transcript: self.transcript,
+            hsm: None,
+            quiet: false,
         }
     }
 }

@@ -1,24 +1,38 @@
-//! `strongroom demo`: the end-to-end job on a throwaway token — a 3-of-7 quorum of officer
-//! cards, activation by three of them, an RSA-2048 KSK, a signature made and verified.
-//!
-//! The KSR → SKR ceremony is not built yet; until it is, this is the most end-to-end job
-//! there is, and it says so.
+//! `strongroom demo`: the whole root KSK ceremony on a throwaway token — a 3-of-7 quorum of
+//! officer cards, activation by three of them, an RSA-2048 KSK, a KSR with fresh ZSKs and
+//! today's dates signed into an SKR, the SKR verified, and the ceremony transcript printed.
+//! IANA's real 2018 Q1 KSR is checked too, with the clock set to its ceremony date.
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use cryptoki_sys as ck;
-use hsm_core::mechanism::Mechanism;
+use std::sync::Arc;
+
+use domain::base::name::Name;
 use hsm_core::quorum;
 use hsm_core::{Config, Hsm};
 use serde_json::json;
 
-use crate::admin::activation::{KeyAccess, read_card_file, user_session};
+use crate::admin::activation::{KeyAccess, read_card_file};
 use crate::admin::{Output, key, token};
+use crate::commands::keyinfo::{iana_label, now};
+use crate::commands::ksr::{self as ceremony_cmd, CeremonyArgs};
+use crate::commands::sample_ksr;
+use crate::dnssec::{DnsKey, FLAG_SEP, FLAG_ZONE};
 use crate::error::{CliError, CliResult, in_file};
+use crate::keystore::{EmbeddedStore, KeyStore};
+use crate::ksr::{Body, Timestamp, parse_document, write_ksr};
+use crate::policy::{RequestPolicy, check_request};
 
 const THRESHOLD: u8 = 3;
 const CARDS: u8 = 7;
+const TOKEN: &str = "demo-root";
+/// IANA's KSR for 2018 Q1 (ZSKs 46809/41824/39570), carried in the binary so the demo runs
+/// from anywhere.
+const IANA_KSR_2018_Q1: &[u8] = include_bytes!("../../fixtures/ksr/ksr-root-2018-q1-0-d_to_e.xml");
+/// A day at which that KSR was due for signing (its first bundle starts 2018-01-01).
+const IANA_KSR_CEREMONY_DAY: &str = "2017-11-01T00:00:00";
+const DAY: i64 = 86_400;
 
 fn scratch_dir() -> CliResult<PathBuf> {
     let mut name = [0u8; 6];
@@ -72,7 +86,7 @@ pub fn run(keep: bool) -> CliResult<Output> {
 
 fn run_in(dir: &Path) -> CliResult<Output> {
     let mut log = String::new();
-    let hsm = Hsm::new(Config::with_token_dir(dir.join("tokens")))?;
+    let hsm = Arc::new(Hsm::new(Config::with_token_dir(dir.join("tokens")))?);
     log.push_str(&format!(
         "1. scratch token directory {}\n",
         dir.join("tokens").display()
@@ -87,7 +101,7 @@ fn run_in(dir: &Path) -> CliResult<Output> {
         .map(|i| pin_file(&secrets, &format!("card-{i}.pin")))
         .collect::<CliResult<Vec<_>>>()?;
     let init = token::InitArgs {
-        label: "demo-root".into(),
+        label: TOKEN.into(),
         cards: CARDS,
         threshold: THRESHOLD,
         card_dir: dir.join("cards"),
@@ -102,10 +116,12 @@ fn run_in(dir: &Path) -> CliResult<Output> {
                 .join(token::card_file_name(&init.label, i, CARDS))
         })
         .collect();
-    log.push_str(&format!("2. token \"demo-root\" created with a {THRESHOLD}-of-{CARDS} quorum; 7 card files written\n"));
+    log.push_str(&format!(
+        "2. token {TOKEN:?} created with a {THRESHOLD}-of-{CARDS} quorum; {CARDS} card files written\n"
+    ));
 
     // Two officers are not enough: the token stays dark.
-    let token_handle = hsm.token_by_label("demo-root")?;
+    let token_handle = hsm.token_by_label(TOKEN)?;
     let two: Vec<_> = [1usize, 4]
         .iter()
         .map(|&i| {
@@ -121,58 +137,119 @@ fn run_in(dir: &Path) -> CliResult<Output> {
         .unwrap_or_default();
     log.push_str(&format!("3. two cards refused: {refused}\n"));
 
-    // Three officers (cards 2, 5 and 7) activate it.
+    // Three officers (cards 2, 5 and 7) activate it; the KSK is labelled as IANA labels them.
     let chosen = [1usize, 4, 6];
     let access = KeyAccess {
         pin_file: init.pin_file.clone(),
         cards: chosen.iter().map(|&i| card_paths[i].clone()).collect(),
         card_pin_files: chosen.iter().map(|&i| card_pins[i].clone()).collect(),
     };
-    let generated = key::generate(
-        &hsm,
-        "demo-root",
-        "ksk-demo",
-        key::Algorithm::Rsa2048,
-        None,
-        &access,
-    )?;
+    let today = now()?;
+    let label = iana_label(today);
+    let generated = key::generate(&hsm, TOKEN, &label, key::Algorithm::Rsa2048, None, &access)?;
     log.push_str("4. cards 2, 5 and 7 activated the token; user PIN logged in\n");
     log.push_str(&format!("5. {}", generated.human));
-
-    let session = user_session(&hsm, &token_handle, &access)?;
-    let label = (ck::CKA_LABEL, b"ksk-demo".to_vec());
-    let find = |class: ck::CK_OBJECT_CLASS| -> CliResult<u64> {
-        hsm.find_init(
-            session,
-            &vec![label.clone(), (ck::CKA_CLASS, class.to_ne_bytes().to_vec())],
-        )?;
-        let found = hsm.find_next(session, 1)?;
-        hsm.find_final(session)?;
-        found
-            .first()
-            .copied()
-            .ok_or_else(|| CliError("the demo key vanished".into()))
+    let ksk = {
+        let store = EmbeddedStore::open(Arc::clone(&hsm), TOKEN, &access)
+            .map_err(|e| CliError(e.to_string()))?;
+        let key = store.key(&label).map_err(|e| CliError(e.to_string()))?;
+        let public = store
+            .public_key(&key)
+            .map_err(|e| CliError(e.to_string()))?;
+        DnsKey::new(FLAG_ZONE | FLAG_SEP, 8, public.dnskey_public_key())
+            .map_err(|e| CliError(e.to_string()))?
     };
-    let (private, public) = (find(ck::CKO_PRIVATE_KEY)?, find(ck::CKO_PUBLIC_KEY)?);
-    let message = b". 172800 IN DNSKEY (the root KSK signs the DNSKEY RRset)";
-    let mechanism = Mechanism::new(ck::CKM_SHA256_RSA_PKCS);
-    hsm.sign_init(session, &mechanism, private)?;
-    let signature = hsm.sign(session, message)?;
-    hsm.verify_init(session, &mechanism, public)?;
-    hsm.verify(session, message, &signature)?;
-    hsm.close_session(session)?;
+    let ds = ksk
+        .ds_presentation(&Name::root_vec(), 172_800, 2)
+        .map_err(|e| CliError(e.to_string()))?;
     log.push_str(&format!(
-        "6. signed with CKM_SHA256_RSA_PKCS ({} bytes) and verified with the public key\n",
-        signature.len()
+        "6. KSK {label} is tag {} (revoked: {}); {ds}\n",
+        ksk.key_tag(),
+        ksk.revoked().key_tag()
     ));
-    log.push_str("7. not yet: KSR in, SKR out (the ceremony signer is a later issue)\n");
+
+    // The Root Zone Maintainer's KSR for the cycle starting today, with fresh ZSKs.
+    let first_inception = Timestamp::from_unix(today.unix() - today.unix().rem_euclid(DAY));
+    let ksr = sample_ksr::generate(first_inception, today)?;
+    let ksr_path = dir.join("ksr.xml");
+    in_file(&ksr_path, std::fs::write(&ksr_path, write_ksr(&ksr)))?;
+    let zsk_tags: Vec<String> = match &ksr.body {
+        Body::Request(r) => {
+            let mut tags: Vec<u16> = r
+                .bundles
+                .iter()
+                .flat_map(|b| b.keys.iter().map(|k| k.key_tag))
+                .collect();
+            tags.sort_unstable();
+            tags.dedup();
+            tags.iter().map(u16::to_string).collect()
+        }
+        Body::Response(_) => Vec::new(),
+    };
+    log.push_str(&format!(
+        "7. KSR {} written: 9 bundles from {}, ZSKs {}, each bundle signed by its ZSKs\n",
+        ksr.id,
+        first_inception.to_xsd(),
+        zsk_tags.join(", ")
+    ));
+
+    // The ceremony: every check, the plan, the signatures, the SKR and its transcript.
+    let skr_path = dir.join("skr.xml");
+    let transcript_path = dir.join("skr.xml.transcript.txt");
+    let args = CeremonyArgs {
+        ksr: ksr_path.clone(),
+        config: None,
+        previous_skr: None,
+        schema: "normal".into(),
+        now: None,
+        ksk_labels: vec![label.clone()],
+        token: Some(TOKEN.into()),
+        access: access.clone(),
+        transcript: Some(transcript_path.clone()),
+        hsm: Some(Arc::clone(&hsm)),
+        quiet: true,
+    };
+    let signed = ceremony_cmd::sign(&args, &skr_path, true)?;
+    log.push_str(&format!(
+        "8. strongroom ksr sign: {} signatures, SKR written (\"Yes\" given by the demo)\n",
+        signed.json["signatures"]
+    ));
+    let verified = ceremony_cmd::verify(&skr_path, Some(&ksr_path))?;
+    let verdict = verified
+        .human
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    log.push_str(&format!("9. strongroom skr verify --ksr: {verdict}\n"));
+
+    // IANA's real KSR passes the same checks when the clock is set to its ceremony day.
+    let iana = parse_document(IANA_KSR_2018_Q1).map_err(|e| CliError(e.to_string()))?;
+    let day = Timestamp::parse_xsd(IANA_KSR_CEREMONY_DAY).map_err(|e| CliError(e.to_string()))?;
+    let report = check_request(&iana, &RequestPolicy::default(), day);
+    log.push_str(&format!(
+        "10. IANA's KSR 2018 Q1 ({}), clock set to {IANA_KSR_CEREMONY_DAY}: {} checks passed, {} failed\n",
+        iana.id,
+        report.passed.len(),
+        report.failed().len()
+    ));
+    if !report.is_ok() {
+        return Err(CliError(format!("IANA's KSR failed the checks:\n{report}")));
+    }
+
+    let transcript = in_file(&transcript_path, std::fs::read_to_string(&transcript_path))?;
+    log.push_str("\n--- ceremony transcript ---\n");
+    log.push_str(&transcript);
     let json = json!({
         "quorum": { "threshold": THRESHOLD, "cards": CARDS },
         "two_cards_refused": refused,
         "key": generated.json,
-        "signature_len": signature.len(),
-        "verified": true,
-        "ceremony": "not yet built",
+        "ksk": { "label": label, "key_tag": ksk.key_tag(), "ds": ds },
+        "ksr_id": ksr.id,
+        "skr": signed.json,
+        "skr_verified": verdict,
+        "iana_ksr_checks_passed": report.passed.len(),
+        "transcript": transcript,
     });
     Ok(Output { human: log, json })
 }

@@ -901,10 +901,32 @@ fn key_list_shows_private_keys_only_after_login() {
 // ---- 6. demo ---------------------------------------------------------------------------------
 
 #[test]
-fn demo_json_verifies_and_reports_the_two_card_refusal() {
+fn demo_runs_the_whole_ceremony_and_reports_the_two_card_refusal() {
     let env = Env::new();
     let demo = env.run(&["demo", "--json"]).json();
-    assert_eq!(demo["verified"], true, "{demo}");
+    assert_eq!(demo["skr"]["signatures"], 9, "{demo}");
+    assert_eq!(demo["skr"]["bundles"], 9, "{demo}");
+    assert!(
+        demo["skr_verified"]
+            .as_str()
+            .unwrap()
+            .ends_with("9 of 9 signatures verified in 9 bundles: VALID"),
+        "{demo}"
+    );
+    assert_eq!(demo["iana_ksr_checks_passed"], 12, "{demo}");
+    let label = demo["ksk"]["label"].as_str().unwrap();
+    assert!(label.len() == 7 && label.starts_with('K'), "{demo}");
+    let transcript = demo["transcript"].as_str().unwrap();
+    for line in [
+        "PASS KSR-BUNDLE-POP",
+        "PASS KSR-POLICY-SIG-HORIZON",
+        "Sign KSR? Confirmed with --yes.",
+        "PASS SKR-VERIFY",
+        "SKR: ",
+        "  WORDS   ",
+    ] {
+        assert!(transcript.contains(line), "{line:?} missing:\n{transcript}");
+    }
     assert!(
         demo["two_cards_refused"]
             .as_str()
@@ -915,7 +937,6 @@ fn demo_json_verifies_and_reports_the_two_card_refusal() {
     assert_eq!(demo["quorum"]["threshold"], 3);
     assert_eq!(demo["quorum"]["cards"], 7);
     assert_eq!(demo["key"]["algorithm"], "rsa2048");
-    assert_eq!(demo["signature_len"], 256);
     // Its scratch directory (under $TMPDIR) is gone, and it did not touch the configured one.
     assert_eq!(std::fs::read_dir(env.path("tmp")).unwrap().count(), 0);
     assert!(!env.path("tokens").exists());

@@ -30,6 +30,8 @@ pub fn pgp_words(bytes: &[u8]) -> String {
 pub struct Transcript {
     text: String,
     file: Option<PathBuf>,
+    /// Shown on stderr as it is made (not for the demo, which prints it whole at the end).
+    echo: bool,
 }
 
 impl Transcript {
@@ -38,12 +40,24 @@ impl Transcript {
         Self {
             text: String::new(),
             file,
+            echo: true,
+        }
+    }
+
+    /// A transcript that is only kept, not shown as it is made.
+    pub fn quiet(file: Option<PathBuf>) -> Self {
+        Self {
+            text: String::new(),
+            file,
+            echo: false,
         }
     }
 
     /// Shows `text` on stderr now (the SKR may go to stdout) and keeps it.
     pub fn show(&mut self, text: &str) {
-        eprint!("{text}");
+        if self.echo {
+            eprint!("{text}");
+        }
         self.text.push_str(text);
     }
 

@@ -98,6 +98,19 @@ pub fn trust_anchor(
     })
 }
 
+/// IANA's KSK label (kskm `generate_key_label`): `K` and the first six characters of the
+/// lower-case base32 of the 4-byte big-endian generation time, e.g. `Klajeyz` for
+/// 2016-10-27 18:50:12 UTC.
+pub fn iana_label(time: Timestamp) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let seconds = time.serial();
+    let mut label = String::from("K");
+    for shift in [27u32, 22, 17, 12, 7, 2] {
+        label.push(char::from(ALPHABET[((seconds >> shift) & 0x1f) as usize]));
+    }
+    label
+}
+
 /// The current time, for defaults.
 pub fn now() -> CliResult<Timestamp> {
     let seconds = std::time::SystemTime::now()
@@ -107,4 +120,17 @@ pub fn now() -> CliResult<Timestamp> {
     Ok(Timestamp::from_unix(
         i64::try_from(seconds).unwrap_or(i64::MAX),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_decode_to_the_real_ksks_generation_times() {
+        let at = |text: &str| Timestamp::parse_xsd(text).unwrap_or(Timestamp::from_unix(0));
+        assert_eq!(iana_label(at("2010-06-16T21:19:16")), "Kjqmt7v");
+        assert_eq!(iana_label(at("2016-10-27T18:50:12")), "Klajeyz");
+        assert_eq!(iana_label(at("2024-04-26T17:30:32")), "Kmyv6jo");
+    }
 }

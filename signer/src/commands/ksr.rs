@@ -22,6 +22,7 @@ use crate::error::{CliError, CliResult, fail, in_file};
 use crate::keystore::{EmbeddedStore, KeyStore, Pkcs11Store};
 use crate::ksr::{Body, KsrDocument, MAX_DOCUMENT_BYTES, Timestamp, parse_document, write_skr};
 use crate::policy::{CheckId, CheckReport, check_chain, check_request};
+use hsm_core::Hsm;
 
 /// What `ksr sign` and `ksr check` are given.
 #[derive(Debug, Clone)]
@@ -38,6 +39,10 @@ pub struct CeremonyArgs {
     pub access: KeyAccess,
     /// Where the transcript goes (`ksr sign`: next to the SKR by default).
     pub transcript: Option<PathBuf>,
+    /// An embedded HSM already open (the demo's scratch one); else the configured one.
+    pub hsm: Option<Arc<Hsm>>,
+    /// Keep the transcript without showing it as it is made (the demo prints it whole).
+    pub quiet: bool,
 }
 
 /// Everything read and checked before any key is used.
@@ -135,10 +140,14 @@ fn prepare(args: &CeremonyArgs, transcript: &mut Transcript) -> CliResult<Prepar
 }
 
 /// Opens the configured key store.
-fn open_store(config: &CeremonyConfig, access: &KeyAccess) -> CliResult<Box<dyn KeyStore>> {
+fn open_store(args: &CeremonyArgs, config: &CeremonyConfig) -> CliResult<Box<dyn KeyStore>> {
+    let access = &args.access;
     match &config.hsm {
         HsmConfig::Embedded { token } => {
-            let hsm = Arc::new(open_hsm()?);
+            let hsm = match &args.hsm {
+                Some(hsm) => Arc::clone(hsm),
+                None => Arc::new(open_hsm()?),
+            };
             Ok(Box::new(
                 EmbeddedStore::open(hsm, token, access).map_err(|e| CliError(e.to_string()))?,
             ))
@@ -200,7 +209,7 @@ pub fn check(args: &CeremonyArgs) -> CliResult<Output> {
     let mut transcript = Transcript::new(args.transcript.clone());
     let prepared = prepare(args, &mut transcript)?;
     let mut report = prepared.report;
-    let store = open_store(&prepared.config, &args.access)?;
+    let store = open_store(args, &prepared.config)?;
     transcript.show(&format!("HSM: {}\n", store.describe()));
     let schema = prepared
         .config
@@ -242,7 +251,11 @@ pub fn sign(args: &CeremonyArgs, out: &Path, assume_yes: bool) -> CliResult<Outp
         .transcript
         .clone()
         .unwrap_or_else(|| with_suffix(out, ".transcript.txt"));
-    let mut transcript = Transcript::new(Some(transcript_path.clone()));
+    let mut transcript = if args.quiet {
+        Transcript::quiet(Some(transcript_path.clone()))
+    } else {
+        Transcript::new(Some(transcript_path.clone()))
+    };
     let result = sign_with(args, out, assume_yes, &mut transcript);
     if let Err(e) = &result {
         transcript.keep(&format!("ABORTED: {e}\n"));
@@ -262,7 +275,7 @@ fn sign_with(
     if !prepared.report.is_ok() {
         return fail(format!("the KSR is refused: {}", ids(&prepared.report)));
     }
-    let store = open_store(&prepared.config, &args.access)?;
+    let store = open_store(args, &prepared.config)?;
     transcript.show(&format!("HSM: {}\n", store.describe()));
     let schema = prepared
         .config
