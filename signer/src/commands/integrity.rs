@@ -30,6 +30,8 @@ pub fn pgp_words(bytes: &[u8]) -> String {
 pub struct Transcript {
     text: String,
     file: Option<PathBuf>,
+    /// The file, once claimed (created empty, so no later run can take the name).
+    claimed: Option<std::fs::File>,
     /// Shown on stderr as it is made (not for the demo, which prints it whole at the end).
     echo: bool,
 }
@@ -40,8 +42,28 @@ impl Transcript {
         Self {
             text: String::new(),
             file,
+            claimed: None,
             echo: true,
         }
+    }
+
+    /// Creates the transcript file now (refusing an existing one), so a ceremony never
+    /// signs and then finds it cannot keep its record.
+    pub fn claim(path: &Path, echo: bool) -> CliResult<Self> {
+        let file = in_file(
+            path,
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path),
+        )
+        .map_err(|e| CliError(format!("{e}; the transcript is never written over a file")))?;
+        Ok(Self {
+            text: String::new(),
+            file: Some(path.to_path_buf()),
+            claimed: Some(file),
+            echo,
+        })
     }
 
     /// A transcript that is only kept, not shown as it is made.
@@ -49,6 +71,7 @@ impl Transcript {
         Self {
             text: String::new(),
             file,
+            claimed: None,
             echo: false,
         }
     }
@@ -70,20 +93,28 @@ impl Transcript {
         &self.text
     }
 
+    /// The transcript file's path, if there is one.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
     /// Writes the transcript file, if one was asked for; refuses to overwrite one.
-    pub fn save(&self) -> CliResult<()> {
-        let Some(path) = &self.file else {
+    pub fn save(&mut self) -> CliResult<()> {
+        let Some(path) = self.file.clone() else {
             return Ok(());
         };
-        let mut file = in_file(
-            path,
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path),
-        )?;
-        in_file(path, file.write_all(self.text.as_bytes()))?;
-        in_file(path, file.sync_all())
+        let mut file = match self.claimed.take() {
+            Some(file) => file,
+            None => in_file(
+                &path,
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path),
+            )?,
+        };
+        in_file(&path, file.write_all(self.text.as_bytes()))?;
+        in_file(&path, file.sync_all())
     }
 }
 

@@ -206,7 +206,10 @@ fn plan_table(ksr: &KsrDocument, schema: &Schema, keys: &[Ksk]) -> String {
 
 /// `ksr check`: every check, the KSK ones in the HSM included; signs nothing.
 pub fn check(args: &CeremonyArgs) -> CliResult<Output> {
-    let mut transcript = Transcript::new(args.transcript.clone());
+    let mut transcript = match &args.transcript {
+        Some(path) => Transcript::claim(path, !args.quiet)?,
+        None => Transcript::new(None),
+    };
     let prepared = prepare(args, &mut transcript)?;
     let mut report = prepared.report;
     let store = open_store(args, &prepared.config)?;
@@ -247,21 +250,56 @@ pub fn sign(args: &CeremonyArgs, out: &Path, assume_yes: bool) -> CliResult<Outp
             out.display()
         ));
     }
-    let transcript_path = args
-        .transcript
-        .clone()
-        .unwrap_or_else(|| with_suffix(out, ".transcript.txt"));
-    let mut transcript = if args.quiet {
-        Transcript::quiet(Some(transcript_path.clone()))
-    } else {
-        Transcript::new(Some(transcript_path.clone()))
+    let directory = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
+    if !directory.is_dir() {
+        return fail(format!(
+            "{}: no such directory for the SKR",
+            directory.display()
+        ));
+    }
+    let mut transcript = claim_transcript(args, out)?;
     let result = sign_with(args, out, assume_yes, &mut transcript);
     if let Err(e) = &result {
         transcript.keep(&format!("ABORTED: {e}\n"));
     }
-    transcript.save()?;
-    result
+    let saved = transcript.save();
+    match (result, saved) {
+        (Ok(output), Ok(())) => Ok(output),
+        (Ok(_), Err(e)) => Err(CliError(format!(
+            "the SKR {} was written, but its transcript was not: {e}",
+            out.display()
+        ))),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(save)) => Err(CliError(format!("{e} (and the transcript: {save})"))),
+    }
+}
+
+/// The transcript file, created before anything else happens: `--transcript` exactly (an
+/// existing file is refused), else `SKR.transcript.txt`, or `SKR.transcript-N.txt` when an
+/// earlier attempt left that name taken.
+fn claim_transcript(args: &CeremonyArgs, out: &Path) -> CliResult<Transcript> {
+    let echo = !args.quiet;
+    if let Some(path) = &args.transcript {
+        return Transcript::claim(path, echo);
+    }
+    for attempt in 1..=99 {
+        let suffix = if attempt == 1 {
+            ".transcript.txt".to_string()
+        } else {
+            format!(".transcript-{attempt}.txt")
+        };
+        let path = with_suffix(out, &suffix);
+        if !path.exists() {
+            return Transcript::claim(&path, echo);
+        }
+    }
+    fail(format!(
+        "{}: 99 transcripts of earlier attempts are next to it; give --transcript FILE",
+        out.display()
+    ))
 }
 
 fn sign_with(
