@@ -144,9 +144,11 @@ mod tests {
 
     #[test]
     fn words_alternate_between_the_two_lists() {
+        // The crate writes the list in lower case (the official list capitalises proper
+        // nouns); words are read aloud, so case carries nothing.
         assert_eq!(pgp_words(&[0x00, 0x00]), "aardvark adroitness");
-        assert_eq!(pgp_words(&[0xff, 0xff]), "Zulu Yucatan");
-        assert_eq!(pgp_words(&[0xe5, 0x82]), "topmost Istanbul");
+        assert_eq!(pgp_words(&[0xff, 0xff]), "zulu yucatan");
+        assert_eq!(pgp_words(&[0xe5, 0x82]), "topmost istanbul");
     }
 
     #[test]
