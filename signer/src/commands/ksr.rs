@@ -210,7 +210,21 @@ pub fn check(args: &CeremonyArgs) -> CliResult<Output> {
         Some(path) => Transcript::claim(path, !args.quiet)?,
         None => Transcript::new(None),
     };
-    let prepared = prepare(args, &mut transcript)?;
+    let result = check_with(args, &mut transcript);
+    if let Err(e) = &result {
+        transcript.keep(&format!("REFUSED: {e}\n"));
+    }
+    let saved = transcript.save();
+    let output = result?;
+    saved?;
+    Ok(output)
+}
+
+fn check_with(args: &CeremonyArgs, transcript: &mut Transcript) -> CliResult<Output> {
+    let prepared = prepare(args, transcript)?;
+    // The KSR's own checks are shown first: they need no HSM, and an HSM that cannot be
+    // opened must not hide them.
+    transcript.show(&report_text(&prepared.report));
     let mut report = prepared.report;
     let store = open_store(args, &prepared.config)?;
     transcript.show(&format!("HSM: {}\n", store.describe()));
@@ -226,19 +240,22 @@ pub fn check(args: &CeremonyArgs) -> CliResult<Output> {
         prepared.previous.as_ref(),
     )
     .map_err(|e| CliError(e.to_string()))?;
+    transcript.show(&report_text(&ksks.report));
     report.merge(ksks.report);
     let keys: Vec<Ksk> = ksks.keys.into_values().collect();
     transcript.show(&plan_table(&prepared.ksr, &schema, &keys));
-    transcript.show(&report_text(&report));
-    transcript.save()?;
     let ok = report.is_ok();
-    let json = json!({ "ksr_id": prepared.ksr.id, "accepted": ok, "failed": report.failed().iter().map(|id| id.to_string()).collect::<Vec<_>>() });
     if !ok {
         return Err(CliError(format!("the KSR is refused: {}", ids(&report))));
     }
+    transcript.show("All checks passed; nothing was signed.\n");
     Ok(Output {
         human: String::new(),
-        json,
+        json: json!({
+            "ksr_id": prepared.ksr.id,
+            "accepted": ok,
+            "checks_passed": report.passed.len(),
+        }),
     })
 }
 
