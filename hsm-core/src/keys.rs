@@ -94,6 +94,17 @@ pub fn curve_of(attrs: &Attributes) -> Result<Curve> {
     Curve::from_der_oid(params).ok_or(Error::AttributeValueInvalid(ck::CKA_EC_PARAMS))
 }
 
+/// Sets `CKA_EC_PARAMS` to the curve's OID, unless it holds explicit parameters equal to that
+/// curve's: those are kept verbatim, so the caller reads back what it gave.
+fn set_ec_params(attrs: &mut Attributes, curve: Curve) {
+    let keep = attrs.get(ck::CKA_EC_PARAMS).is_some_and(|params| {
+        params.first() == Some(&0x30) && Curve::from_der_oid(params) == Some(curve)
+    });
+    if !keep {
+        attrs.set(ck::CKA_EC_PARAMS, curve.der_oid().to_vec());
+    }
+}
+
 /// The Edwards curve `CKA_EC_PARAMS` of an EdDSA key names.
 pub fn edwards_curve(attrs: &Attributes) -> Result<EdCurve> {
     EdCurve::from_params(required(attrs, ck::CKA_EC_PARAMS)?)
@@ -177,7 +188,7 @@ pub fn set_public_attrs(attrs: &mut Attributes, public: &PublicKeyMaterial) {
             attrs.set(ck::CKA_PUBLIC_EXPONENT, e.clone());
         }
         PublicKeyMaterial::Ec { curve, point } => {
-            attrs.set(ck::CKA_EC_PARAMS, curve.der_oid().to_vec());
+            set_ec_params(attrs, *curve);
             attrs.set(ck::CKA_EC_POINT, ec_point_der(point));
         }
         PublicKeyMaterial::Ed25519 { public } => {
@@ -212,7 +223,7 @@ pub fn set_private_attrs(
             attrs.set(ck::CKA_COEFFICIENT, parts.qinv.expose().to_vec());
         }
         PrivateKeyMaterial::Ec { curve, d } => {
-            attrs.set(ck::CKA_EC_PARAMS, curve.der_oid().to_vec());
+            set_ec_params(attrs, *curve);
             attrs.set(ck::CKA_VALUE, d.expose().to_vec());
         }
         PrivateKeyMaterial::Ed25519 { seed } => {

@@ -19,6 +19,7 @@ mod awslc;
 mod cipher;
 mod digest;
 mod ec;
+mod ec_params;
 mod ecdh;
 mod ed25519;
 mod ed448;

@@ -105,12 +105,15 @@ impl Curve {
         }
     }
 
-    /// Accepts `CKA_EC_PARAMS` as a namedCurve OID or (PKCS#11 3.0) a PrintableString name.
+    /// Reads `CKA_EC_PARAMS` given as a namedCurve OID, (PKCS#11 3.0) a PrintableString
+    /// name, or explicit parameters (specifiedCurve) whose every constant is this curve's:
+    /// a key keeps the caller's bytes while its arithmetic is the named curve's.
     pub fn from_der_oid(der: &[u8]) -> Option<Curve> {
         match der {
             P256_OID_DER => return Some(Curve::P256),
             P384_OID_DER => return Some(Curve::P384),
             P521_OID_DER => return Some(Curve::P521),
+            [0x30, ..] => return super::ec_params::specified_curve(der),
             _ => {}
         }
         // PrintableString (tag 0x13) with a short-form length.

@@ -288,6 +288,10 @@ impl Hsm {
                     .ok_or(Error::TemplateIncomplete(ck::CKA_EC_PARAMS))?;
                 let curve = Curve::from_der_oid(params)
                     .ok_or(Error::AttributeValueInvalid(ck::CKA_EC_PARAMS))?;
+                // Both objects carry the template's parameters: explicit ones stay verbatim,
+                // a name or OID becomes the OID (keys::set_public_attrs).
+                public.set(ck::CKA_EC_PARAMS, params.to_vec());
+                private.set(ck::CKA_EC_PARAMS, params.to_vec());
                 self.provider.keygen.ec(curve)?
             }
             _ => {

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use super::*;
 
 mod cipher_tests;
+mod ec_params_tests;
 mod ec_tests;
 mod eddsa_tests;
 mod import_tests;
