@@ -7,19 +7,13 @@
 //! whichever path the signature input takes to it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hsm_core::crypto::{self, PrivateKeyMaterial, RsaPrivateParts};
-use hsm_core::kdf::KdfParams;
-use hsm_core::token::NewToken;
-use hsm_core::{Config, Hsm};
 use sha2::Digest;
-use signer::admin::activation::KeyAccess;
 use signer::admin::key;
 use signer::ceremony::{
     CeremonyConfig, CeremonyError, SigningPathConfig, build_skr, format_bundle_table, verify_skr,
@@ -28,70 +22,28 @@ use signer::dnssec::DnsKey;
 use signer::keystore::{
     EmbeddedStore, KeyRef, KeyStore, KeyStoreError, Pkcs11Store, PublicKey, SigningPath,
 };
-use signer::ksr::{
-    AlgorithmParams, Body, Bundle, KsrDocument, Layout, Response, Timestamp, parse_document,
-    write_document,
-};
+use signer::ksr::{AlgorithmParams, Body, Bundle, KsrDocument, Layout, Signature, write_document};
 use signer::policy::{CheckId, check_chain, check_request};
+use support::fixtures::{
+    ksr_doc, ksr_fixture, legacy_key, legacy_key_parts, response, response_mut, ts,
+};
+use support::legacy::{LEGACY_KSK_POLICY, LEGACY_RELAXATIONS, LEGACY_ROLL_SCHEMA};
+use support::modules::{
+    EmbeddedToken, Modules, TOKEN, USER_PIN, child_modules, create_rsa_key_pair, init_token,
+};
 use zeroize::Zeroizing;
-
-const TOKEN: &str = "ksk-token";
-const USER_PIN: &str = "user-pin-1234";
-const SO_PIN: &str = "so-pin-123456";
-const CHILD_ENV: &str = "CEREMONY_TEST_CHILD";
-const STRONGROOM_MODULE_ENV: &str = "CEREMONY_TEST_STRONGROOM_MODULE";
-const SOFTHSM_MODULE_ENV: &str = "CEREMONY_TEST_SOFTHSM_MODULE";
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
 
-fn fixture_path(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ksr/")).join(name)
-}
-
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    std::fs::read(fixture_path(name)).unwrap()
-}
-
-fn doc(name: &str) -> KsrDocument {
-    parse_document(&fixture_bytes(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn response(doc: &KsrDocument) -> &Response {
-    match &doc.body {
-        Body::Response(r) => r,
-        Body::Request(_) => panic!("{} is not an SKR", doc.id),
-    }
-}
-
-fn response_mut(doc: &mut KsrDocument) -> &mut Response {
-    match &mut doc.body {
-        Body::Response(r) => r,
-        Body::Request(_) => panic!("not an SKR"),
-    }
-}
-
-fn ts(text: &str) -> Timestamp {
-    Timestamp::parse_xsd(text).unwrap()
-}
-
-/// The legacy test KSKs: 1 is "KSK1" (tag 5017), 2 is "KSK2" (tag 55186).
-fn test_key(n: u8) -> PathBuf {
-    fixture_path(&format!("legacy/rsa2048-{n}.key"))
-}
-
-fn key_parts(n: u8) -> RsaPrivateParts {
-    match crypto::import_private_key(&std::fs::read(test_key(n)).unwrap()).unwrap() {
-        PrivateKeyMaterial::Rsa(parts) => parts,
-        other => panic!("test key {n} is not RSA: {other:?}"),
-    }
+    std::fs::read(ksr_fixture(name)).unwrap()
 }
 
 /// The DS SHA-256 of a test key as a KSK, computed here from the PEM independently of the
 /// signer: SHA-256(owner `00` ‖ flags 0101 ‖ protocol 03 ‖ algorithm 08 ‖ RFC 3110 key).
 fn test_key_ds(n: u8) -> String {
-    let parts = key_parts(n);
+    let parts = legacy_key_parts(n);
     let mut input = vec![0x00, 0x01, 0x01, 0x03, 0x08];
     input.push(u8::try_from(parts.e.len()).unwrap());
     input.extend_from_slice(&parts.e);
@@ -103,15 +55,8 @@ fn test_key_ds(n: u8) -> String {
 // Key stores
 
 struct Embedded {
-    _dir: tempfile::TempDir,
     store: EmbeddedStore,
-}
-
-fn pin_file(dir: &Path, name: &str, pin: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{pin}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
+    _token: EmbeddedToken,
 }
 
 /// A throwaway embedded token holding the given test keys under the given labels, imported
@@ -122,32 +67,19 @@ fn embedded_token(keys: &[(&str, u8)]) -> Embedded {
 
 /// The same, plus keys generated on the token as `strongroom key generate` does.
 fn embedded_token_with(keys: &[(&str, u8)], generate: &[(&str, key::Algorithm)]) -> Embedded {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::with_token_dir(dir.path().join("tokens"));
-    config.pin_kdf = KdfParams::TESTING;
-    config.card_kdf = KdfParams::TESTING;
-    let hsm = Arc::new(Hsm::new(config).unwrap());
-    hsm.create_token(&NewToken {
-        label: TOKEN,
-        so_pin: SO_PIN.as_bytes(),
-        user_pin: Some(USER_PIN.as_bytes()),
-        slot_id: 0,
-        pin_kdf: KdfParams::TESTING,
-        quorum: None,
-    })
-    .unwrap();
-    let access = KeyAccess {
-        pin_file: Some(pin_file(dir.path(), "user.pin", USER_PIN)),
-        ..KeyAccess::default()
-    };
+    let token = support::modules::embedded_token();
+    let (hsm, access) = (&token.hsm, &token.access);
     for (label, n) in keys {
-        key::import(&hsm, TOKEN, label, &test_key(*n), None, &access).unwrap();
+        key::import(hsm, TOKEN, label, &legacy_key(*n), None, access).unwrap();
     }
     for (label, algorithm) in generate {
-        key::generate(&hsm, TOKEN, label, *algorithm, None, &access).unwrap();
+        key::generate(hsm, TOKEN, label, *algorithm, None, access).unwrap();
     }
-    let store = EmbeddedStore::open(hsm, TOKEN, &access).unwrap();
-    Embedded { _dir: dir, store }
+    let store = EmbeddedStore::open(hsm.clone(), TOKEN, access).unwrap();
+    Embedded {
+        store,
+        _token: token,
+    }
 }
 
 /// Passes everything through to a store but corrupts the `corrupt_at`-th signature (0-based),
@@ -224,61 +156,6 @@ fn legacy_keys(path: SigningPathConfig) -> String {
     )
 }
 
-/// The KSK policy the legacy tool declared (pre-RSSAC003 validity and overlap).
-const LEGACY_KSK_POLICY: &str = r#"
-    [ksk_policy]
-    publish_safety = "PT0S"
-    retire_safety = "P28D"
-    max_signature_validity = "P20D"
-    min_signature_validity = "P15D"
-    max_validity_overlap = "P10D"
-    min_validity_overlap = "P5D"
-"#;
-
-/// The relaxations every 2009/2010 KSR needs (fixtures README), plus the chain overlap of
-/// 4d23:59:59 the legacy chain has.
-const LEGACY_RELAXATIONS: &str = r#"
-    rsa_exponent_match_zsk_policy = false
-    rsa_approved_exponents = [3, 65537]
-    rsa_approved_key_sizes = [1024]
-    check_bundle_overlap = false
-    signature_validity_match_zsk_policy = false
-    check_chain_overlap = false
-"#;
-
-/// The 2010-q2-0 roll as the legacy tool was run (`ksrsigner KSK1 KSK2`).
-const LEGACY_ROLL_SCHEMA: &str = r#"
-    [schemas.legacy-roll.1]
-    publish = "ksk_current"
-    sign = "ksk_current"
-    [schemas.legacy-roll.2]
-    publish = ["ksk_current", "ksk_next"]
-    sign = "ksk_current"
-    [schemas.legacy-roll.3]
-    publish = ["ksk_current", "ksk_next"]
-    sign = "ksk_current"
-    [schemas.legacy-roll.4]
-    publish = ["ksk_current", "ksk_next"]
-    sign = "ksk_current"
-    [schemas.legacy-roll.5]
-    publish = ["ksk_current", "ksk_next"]
-    sign = "ksk_current"
-    [schemas.legacy-roll.6]
-    publish = ["ksk_current", "ksk_next"]
-    sign = "ksk_current"
-    [schemas.legacy-roll.7]
-    publish = "ksk_next"
-    revoke = "ksk_current"
-    sign = ["ksk_next", "ksk_current"]
-    [schemas.legacy-roll.8]
-    publish = "ksk_next"
-    revoke = "ksk_current"
-    sign = ["ksk_next", "ksk_current"]
-    [schemas.legacy-roll.9]
-    publish = "ksk_next"
-    sign = "ksk_next"
-"#;
-
 /// One step of the legacy chain.
 struct LegacyCase {
     ksr: &'static str,
@@ -343,11 +220,11 @@ fn legacy_cases(path: SigningPathConfig) -> Vec<LegacyCase> {
 fn reproduce_legacy(store: &dyn KeyStore, path: SigningPathConfig) -> usize {
     let mut compared = 0;
     for case in legacy_cases(path) {
-        let ksr = doc(case.ksr);
-        let previous = case.previous.map(doc);
+        let ksr = ksr_doc(case.ksr);
+        let previous = case.previous.map(ksr_doc);
         let signed = build_skr(&ksr, &case.config, case.schema, store, previous.as_ref())
             .unwrap_or_else(|e| panic!("{} on {}: {e}", case.ksr, store.describe()));
-        let expected = doc(case.skr);
+        let expected = ksr_doc(case.skr);
         compared += compare_with_legacy(&signed.document, &expected, case.skr);
         assert_eq!(compared_signatures(&signed.document), signed.signatures);
         assert!(signed.report.is_ok(), "{}", signed.report);
@@ -450,21 +327,7 @@ fn compare_with_legacy(ours: &KsrDocument, theirs: &KsrDocument, name: &str) -> 
             "{at}: signature count"
         );
         for (x, y) in a.signatures.iter().zip(&b.signatures) {
-            let fields = |s: &signer::ksr::Signature| {
-                (
-                    s.key_identifier.clone(),
-                    s.ttl,
-                    s.type_covered,
-                    s.algorithm,
-                    s.labels,
-                    s.original_ttl,
-                    s.expiration,
-                    s.inception,
-                    s.key_tag,
-                    s.signers_name.clone(),
-                )
-            };
-            assert_eq!(fields(x), fields(y), "{at}: RRSIG fields");
+            assert_eq!(rrsig_fields(x), rrsig_fields(y), "{at}: RRSIG fields");
             assert!(
                 x.signature_data == y.signature_data,
                 "{at}: SignatureData by {} differs from the legacy tool's",
@@ -474,6 +337,14 @@ fn compare_with_legacy(ours: &KsrDocument, theirs: &KsrDocument, name: &str) -> 
         }
     }
     signatures
+}
+
+/// `s` without its SignatureData: the RRSIG fields, to compare.
+fn rrsig_fields(s: &Signature) -> Signature {
+    Signature {
+        signature_data: Vec::new(),
+        ..s.clone()
+    }
 }
 
 /// Slots 7–8 of 2010-q2-0: KSK1 published revoked (385, tag 5145) and no unrevoked copy; its
@@ -508,12 +379,17 @@ fn assert_legacy_revocation(doc: &KsrDocument) {
 #[test]
 fn legacy_chain_passes_the_ksr_checks_with_the_documented_relaxations() {
     for case in legacy_cases(SigningPathConfig::HostPadding) {
-        let ksr = doc(case.ksr);
+        let ksr = ksr_doc(case.ksr);
         let policy = &case.config.request_policy;
         let report = check_request(&ksr, policy, ts(case.now));
         assert!(report.is_ok(), "{}:\n{report}", case.ksr);
         if let Some(previous) = case.previous {
-            let report = check_chain(&ksr, &doc(previous), policy, &case.config.response_policy);
+            let report = check_chain(
+                &ksr,
+                &ksr_doc(previous),
+                policy,
+                &case.config.response_policy,
+            );
             assert!(report.is_ok(), "{} after {previous}:\n{report}", case.ksr);
         }
     }
@@ -530,9 +406,9 @@ fn legacy_chain_byte_exact_on_the_embedded_token() {
     }
     // The revocation, and what the ceremony prints for it.
     let case = legacy_cases(SigningPathConfig::HostPadding).remove(2);
-    let previous = doc(case.previous.unwrap());
+    let previous = ksr_doc(case.previous.unwrap());
     let signed = build_skr(
-        &doc(case.ksr),
+        &ksr_doc(case.ksr),
         &case.config,
         case.schema,
         &token.store,
@@ -540,7 +416,7 @@ fn legacy_chain_byte_exact_on_the_embedded_token() {
     )
     .unwrap();
     assert_legacy_revocation(&signed.document);
-    assert_legacy_revocation(&doc(case.skr));
+    assert_legacy_revocation(&ksr_doc(case.skr));
     let table = format_bundle_table(&signed.table);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 10, "{table}");
@@ -565,97 +441,19 @@ fn legacy_chain_byte_exact_on_the_embedded_token() {
 // ---------------------------------------------------------------------------------------
 // The same through PKCS#11 modules, in a child process (one module state per process).
 
-fn module_or_skip(path: Option<PathBuf>, what: &str, how: &str) -> Option<PathBuf> {
-    if let Some(path) = path.filter(|p| p.is_file()) {
-        return Some(path);
-    }
-    if std::env::var_os("STRONGROOM_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-        panic!("{what} is missing and STRONGROOM_REQUIRE_TOOLS=1: {how}");
-    }
-    eprintln!("\n*** SKIPPED: {what} is missing ({how}); its ceremony test did NOT run ***\n");
-    None
-}
-
-/// The built `libstrongroom_pkcs11.so`: `STRONGROOM_TEST_MODULE`, else next to the test
-/// binaries (cargo does not build it for `cargo test -p signer`).
-fn strongroom_module() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("STRONGROOM_TEST_MODULE") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [
-        deps.join("libstrongroom_pkcs11.so"),
-        deps.join("../libstrongroom_pkcs11.so"),
-    ]
-    .into_iter()
-    .filter(|p| p.exists())
-    .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-}
-
 #[test]
 fn legacy_chain_byte_exact_through_pkcs11_modules() {
-    let ours = module_or_skip(
-        strongroom_module(),
-        "libstrongroom_pkcs11.so",
-        "build it with `cargo build -p pkcs11-shim`",
-    );
-    let softhsm = module_or_skip(
-        Some(PathBuf::from(SOFTHSM)),
-        SOFTHSM,
-        "install SoftHSM 2 (apt-get install softhsm2)",
-    );
-    if ours.is_none() && softhsm.is_none() {
+    let Some(modules) = Modules::find_or_skip("ceremony test") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("strongroom.toml");
-    std::fs::write(
-        &conf,
-        "token_dir = \"tokens\"\n[kdf]\npin = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }\n\
-         card = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }\n",
-    )
-    .unwrap();
-    let softhsm_tokens = dir.path().join("softhsm-tokens");
-    std::fs::create_dir(&softhsm_tokens).unwrap();
-    let softhsm_conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &softhsm_conf,
-        format!("directories.tokendir = {}\n", softhsm_tokens.display()),
-    )
-    .unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap());
-    child
-        .args([
-            "child_pkcs11_legacy_chain",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .env("STRONGROOM_CONF", &conf)
-        .env("SOFTHSM2_CONF", &softhsm_conf);
-    if let Some(path) = &ours {
-        child.env(STRONGROOM_MODULE_ENV, path);
-    }
-    if let Some(path) = &softhsm {
-        child.env(SOFTHSM_MODULE_ENV, path);
-    }
-    let output = child.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "the PKCS#11 child failed:\n{stdout}\n{stderr}"
-    );
+    };
+    let stderr = modules.run_child("child_pkcs11_legacy_chain");
     for line in stderr
         .lines()
         .filter(|l| l.starts_with("store: ") || l.starts_with("reproduced"))
     {
         eprintln!("child: {line}");
     }
-    for (module, ran) in [(&ours, "strongroom"), (&softhsm, "softhsm")] {
+    for (module, ran) in [(&modules.ours, "strongroom"), (&modules.softhsm, "softhsm")] {
         if module.is_some() {
             assert!(
                 stderr.contains(&format!("reproduced on {ran}: 52 signatures")),
@@ -668,18 +466,11 @@ fn legacy_chain_byte_exact_through_pkcs11_modules() {
 #[test]
 #[ignore = "run in a child process by legacy_chain_byte_exact_through_pkcs11_modules"]
 fn child_pkcs11_legacy_chain() {
-    if std::env::var_os(CHILD_ENV).is_none() {
-        eprintln!("child_pkcs11_legacy_chain runs only as its parent test's child");
+    let Some(modules) = child_modules("legacy_chain_byte_exact_through_pkcs11_modules") else {
         return;
-    }
-    for (env, name) in [
-        (STRONGROOM_MODULE_ENV, "strongroom"),
-        (SOFTHSM_MODULE_ENV, "softhsm"),
-    ] {
-        let Some(module) = std::env::var_os(env) else {
-            continue;
-        };
-        let module = PathBuf::from(module);
+    };
+    for (module, path) in modules {
+        let (module, name) = (path, module.name());
         set_up_token(&module);
         let store =
             Pkcs11Store::open(&module, TOKEN, Some(Zeroizing::new(USER_PIN.into()))).unwrap();
@@ -698,72 +489,9 @@ fn child_pkcs11_legacy_chain() {
 /// Initialises a token on `module` and imports KSK1 and KSK2 with C_CreateObject (label
 /// only, no CKA_ID, as IANA's keys are), as PyKCS11 users do.
 fn set_up_token(module: &Path) {
-    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-    use cryptoki::object::{Attribute, KeyType, ObjectClass};
-    use cryptoki::session::UserType;
-    use cryptoki::types::AuthPin;
-
-    let context = Pkcs11::new(module).unwrap();
-    context
-        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .unwrap();
-    let free = context
-        .get_all_slots()
-        .unwrap()
-        .into_iter()
-        .find(|slot| {
-            context
-                .get_token_info(*slot)
-                .is_ok_and(|info| !info.token_initialized())
-        })
-        .expect("a slot with an uninitialised token");
-    let so_pin = AuthPin::new(SO_PIN.into());
-    let user_pin = AuthPin::new(USER_PIN.into());
-    context.init_token(free, &so_pin, TOKEN).unwrap();
-    let slot = context
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|slot| context.get_token_info(*slot).unwrap().label() == TOKEN)
-        .unwrap();
-    let session = context.open_rw_session(slot).unwrap();
-    session.login(UserType::So, Some(&so_pin)).unwrap();
-    session.init_pin(&user_pin).unwrap();
-    session.logout().unwrap();
-    session.login(UserType::User, Some(&user_pin)).unwrap();
+    let (context, session) = init_token(module);
     for (label, n) in [("KSK1", 1), ("KSK2", 2)] {
-        let parts = key_parts(n);
-        let label = label.as_bytes().to_vec();
-        session
-            .create_object(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::KeyType(KeyType::RSA),
-                Attribute::Token(true),
-                Attribute::Private(true),
-                Attribute::Sensitive(true),
-                Attribute::Sign(true),
-                Attribute::Label(label.clone()),
-                Attribute::Modulus(parts.n.clone()),
-                Attribute::PublicExponent(parts.e.clone()),
-                Attribute::PrivateExponent(parts.d.expose().to_vec()),
-                Attribute::Prime1(parts.p.expose().to_vec()),
-                Attribute::Prime2(parts.q.expose().to_vec()),
-                Attribute::Exponent1(parts.dp.expose().to_vec()),
-                Attribute::Exponent2(parts.dq.expose().to_vec()),
-                Attribute::Coefficient(parts.qinv.expose().to_vec()),
-            ])
-            .unwrap();
-        session
-            .create_object(&[
-                Attribute::Class(ObjectClass::PUBLIC_KEY),
-                Attribute::KeyType(KeyType::RSA),
-                Attribute::Token(true),
-                Attribute::Verify(true),
-                Attribute::Label(label),
-                Attribute::Modulus(parts.n.clone()),
-                Attribute::PublicExponent(parts.e.clone()),
-            ])
-            .unwrap();
+        create_rsa_key_pair(&session, label, &legacy_key_parts(n));
     }
     session.close().unwrap();
     context.finalize().unwrap();
@@ -802,9 +530,9 @@ fn kskm_era_config(extra_request_policy: &str) -> CeremonyConfig {
 #[test]
 fn golden_structure_of_the_2017_q2_skr() {
     let token = embedded_token(&[("Kjqmt7v", 1), ("Klajeyz", 2)]);
-    let ksr = doc("ksr-root-2017-q2-0.xml");
-    let previous = doc("skr-root-2017-q1-0.xml");
-    let real = doc("skr-root-2017-q2-0.xml");
+    let ksr = ksr_doc("ksr-root-2017-q2-0.xml");
+    let previous = ksr_doc("skr-root-2017-q1-0.xml");
+    let real = ksr_doc("skr-root-2017-q2-0.xml");
 
     // SKR(n-1) was signed by the real KSK-2010: the HSM check of the chain must refuse our
     // stand-in, naming the label.
@@ -850,7 +578,7 @@ fn golden_structure_of_the_2017_q2_skr() {
     );
     assert_eq!(ours_r.zsk_policy, real_r.zsk_policy);
     assert_eq!(ours_r.bundles.len(), 9);
-    let test_key = key_parts(1);
+    let test_key = legacy_key_parts(1);
     for (i, (a, b)) in ours_r.bundles.iter().zip(&real_r.bundles).enumerate() {
         let at = format!("bundle {}", i + 1);
         assert_eq!(
@@ -879,18 +607,10 @@ fn golden_structure_of_the_2017_q2_skr() {
         }
         assert_eq!(a.signatures.len(), 1);
         let (x, y) = (&a.signatures[0], &b.signatures[0]);
-        let fields = |s: &signer::ksr::Signature| {
-            (
-                s.key_identifier.clone(),
-                s.ttl,
-                s.type_covered,
-                s.algorithm,
-                s.labels,
-                s.original_ttl,
-                s.expiration,
-                s.inception,
-                s.signers_name.clone(),
-            )
+        // All but the key tag, which is the stand-in's.
+        let fields = |s| Signature {
+            key_tag: 0,
+            ..rrsig_fields(s)
         };
         assert_eq!(fields(x), fields(y), "{at}: RRSIG");
         assert_eq!(x.key_tag, 5017);
@@ -961,13 +681,13 @@ fn roles() -> BTreeMap<&'static str, &'static str> {
 fn schemas_reproduce_the_roll_phases() {
     let token = embedded_token(&[("Kjqmt7v", 1), ("Klajeyz", 2)]);
     let config = kskm_era_config("");
-    let ksr_2017 = doc("ksr-root-2017-q2-0.xml");
-    let ksr_2018 = doc("ksr-root-2018-q1-0-d_to_e.xml");
+    let ksr_2017 = ksr_doc("ksr-root-2017-q2-0.xml");
+    let ksr_2018 = ksr_doc("ksr-root-2018-q1-0-d_to_e.xml");
 
     // Phase D (pre-publish), against IANA's 2017-q3 SKR (its KSR is not in the fixtures, so
     // the 2017-q2 KSR carries the layout).
     let prepublish = build_skr(&ksr_2017, &config, "pre-publish", &token.store, None).unwrap();
-    let real = doc("skr-root-2017-q3-0-c_to_d.xml");
+    let real = ksr_doc("skr-root-2017-q3-0-c_to_d.xml");
     assert_eq!(
         roll_layout(&prepublish.document, &roles()),
         roll_layout(&real, &roles())
@@ -975,7 +695,7 @@ fn schemas_reproduce_the_roll_phases() {
 
     // Phase E (rollover), from the very KSR IANA signed.
     let rollover = build_skr(&ksr_2018, &config, "rollover", &token.store, None).unwrap();
-    let real = doc("skr-root-2018-q1-0-d_to_e.xml");
+    let real = ksr_doc("skr-root-2018-q1-0-d_to_e.xml");
     assert_eq!(
         roll_layout(&rollover.document, &roles()),
         roll_layout(&real, &roles())
@@ -1079,7 +799,7 @@ const KSKM_ERA_SKRS: [&str; 4] = [
 fn verify_skr_accepts_every_real_skr_and_pins_a_flipped_bit_to_its_bundle() {
     let mut total = 0;
     for name in KSKM_ERA_SKRS {
-        let report = verify_skr(&doc(name), None).unwrap();
+        let report = verify_skr(&ksr_doc(name), None).unwrap();
         assert!(report.is_ok(), "{name}:\n{report}");
         assert_eq!(report.bundles.len(), 9);
         total += report.verified_signatures();
@@ -1091,7 +811,7 @@ fn verify_skr_accepts_every_real_skr_and_pins_a_flipped_bit_to_its_bundle() {
         "legacy/skr-root-2010-q1-0.xml",
         "legacy/skr-root-2010-q2-0.xml",
     ] {
-        let report = verify_skr(&doc(name), None).unwrap();
+        let report = verify_skr(&ksr_doc(name), None).unwrap();
         assert!(report.is_ok(), "{name}:\n{report}");
         legacy += report.verified_signatures();
     }
@@ -1109,12 +829,12 @@ fn verify_skr_accepts_every_real_skr_and_pins_a_flipped_bit_to_its_bundle() {
         ),
         ("legacy/skr-root-2010-q2-0.xml", "ksr-root-2010-q2-0.xml"),
     ] {
-        let report = verify_skr(&doc(skr), Some(&doc(ksr))).unwrap();
+        let report = verify_skr(&ksr_doc(skr), Some(&ksr_doc(ksr))).unwrap();
         assert!(report.is_ok(), "{skr} for {ksr}:\n{report}");
     }
     let wrong = verify_skr(
-        &doc("skr-root-2017-q2-0.xml"),
-        Some(&doc("ksr-root-2018-q1-0-d_to_e.xml")),
+        &ksr_doc("skr-root-2017-q2-0.xml"),
+        Some(&ksr_doc("ksr-root-2018-q1-0-d_to_e.xml")),
     )
     .unwrap();
     assert!(!wrong.is_ok());
@@ -1123,10 +843,10 @@ fn verify_skr_accepts_every_real_skr_and_pins_a_flipped_bit_to_its_bundle() {
         "{wrong}"
     );
     assert_eq!(wrong.failed_bundles(), (1..=9).collect::<Vec<_>>());
-    assert!(verify_skr(&doc("ksr-root-2017-q2-0.xml"), None).is_err());
+    assert!(verify_skr(&ksr_doc("ksr-root-2017-q2-0.xml"), None).is_err());
 
     // One flipped bit in bundle 4's SignatureData fails bundle 4 and nothing else.
-    let mut skr = doc("skr-root-2018-q1-0-d_to_e.xml");
+    let mut skr = ksr_doc("skr-root-2018-q1-0-d_to_e.xml");
     response_mut(&mut skr).bundles[3].signatures[0].signature_data[100] ^= 0x04;
     let report = verify_skr(&skr, None).unwrap();
     assert_eq!(report.failed_bundles(), [4], "{report}");
@@ -1137,8 +857,8 @@ fn verify_skr_accepts_every_real_skr_and_pins_a_flipped_bit_to_its_bundle() {
     assert!(report.to_string().contains("FAIL"), "{report}");
 
     // A key added to a bundle after signing breaks that bundle's RRset.
-    let mut skr = doc("skr-root-2017-q2-0.xml");
-    let extra = response(&doc("skr-root-2017-q1-0.xml")).bundles[0].keys[0].clone();
+    let mut skr = ksr_doc("skr-root-2017-q2-0.xml");
+    let extra = response(&ksr_doc("skr-root-2017-q1-0.xml")).bundles[0].keys[0].clone();
     response_mut(&mut skr).bundles[6].keys.push(extra);
     assert_eq!(verify_skr(&skr, None).unwrap().failed_bundles(), [7]);
 }
@@ -1149,7 +869,7 @@ fn verify_skr_accepts_every_real_skr_and_pins_a_flipped_bit_to_its_bundle() {
 #[test]
 fn ksk_checks_refuse_the_wrong_key_dates_and_labels() {
     let token = embedded_token(&[("Kjqmt7v", 1), ("Klajeyz", 2)]);
-    let ksr = doc("ksr-root-2017-q2-0.xml");
+    let ksr = ksr_doc("ksr-root-2017-q2-0.xml");
     let base = |key: &str| {
         format!(
             "[hsm]\nembedded = {{ token = \"{TOKEN}\" }}\n[keys.ksk_current]\n{key}\n\
@@ -1261,7 +981,7 @@ fn ksk_checks_refuse_the_wrong_key_dates_and_labels() {
 #[test]
 fn a_signature_that_does_not_verify_stops_the_ceremony() {
     let token = embedded_token(&[("Kjqmt7v", 1), ("Klajeyz", 2)]);
-    let ksr = doc("ksr-root-2018-q1-0-d_to_e.xml");
+    let ksr = ksr_doc("ksr-root-2018-q1-0-d_to_e.xml");
     let config = kskm_era_config("");
     // The 5th signature of a revoke schema is bundle 3's first (slot 1 has one, slot 2 two).
     let faulty = Faulty {
@@ -1287,7 +1007,7 @@ fn a_signature_that_does_not_verify_stops_the_ceremony() {
 #[test]
 fn no_config_path_signs_with_iana_defaults_and_warns() {
     let token = embedded_token(&[("Kjqmt7v", 1)]);
-    let ksr = doc("ksr-root-2017-q2-0.xml");
+    let ksr = ksr_doc("ksr-root-2017-q2-0.xml");
     let config = CeremonyConfig::default_for(&["Kjqmt7v".to_owned()], TOKEN).unwrap();
     let signed = build_skr(&ksr, &config, "normal", &token.store, None).unwrap();
     assert_eq!(signed.signatures, 9);
@@ -1309,11 +1029,11 @@ fn no_config_path_signs_with_iana_defaults_and_warns() {
     );
     assert_eq!(
         response(&signed.document).ksk_policy,
-        response(&doc("skr-root-2017-q2-0.xml")).ksk_policy
+        response(&ksr_doc("skr-root-2017-q2-0.xml")).ksk_policy
     );
     // An SKR is not a KSR.
     let err = build_skr(
-        &doc("skr-root-2017-q1-0.xml"),
+        &ksr_doc("skr-root-2017-q1-0.xml"),
         &config,
         "normal",
         &token.store,
@@ -1366,7 +1086,7 @@ fn ecdsa_and_ed25519_ksks_sign_zsks_of_their_algorithm() {
             ("ED-ZSK", key::Algorithm::Ed25519),
         ],
     );
-    let ksr = doc("ksr-root-2017-q2-0.xml");
+    let ksr = ksr_doc("ksr-root-2017-q2-0.xml");
     for (ksk, zsk, name, algorithm, params) in [
         (
             "EC-KSK",

@@ -10,36 +10,23 @@
 //! `STRONGROOM_REQUIRE_TOOLS=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
-use signer::ksr::{Body, KsrDocument, parse_document};
-
-const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
-/// A ceremony run takes a fraction of a second; one that takes this long is waiting for a
-/// terminal that will never answer.
-const TIMEOUT: Duration = Duration::from_secs(120);
-const REQUIRE_TOOLS_ENV: &str = "STRONGROOM_REQUIRE_TOOLS";
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-const CONF: &str = "token_dir = \"tokens\"
-[kdf]
-pin = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }
-card = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }
-";
+use signer::ksr::{Body, Bundle, KsrDocument, parse_document};
+use support::cli::{Env, Run, Token, display, init_token, strings};
+use support::fixtures::{BUNDLE_1_2018, ksr_fixture, legacy_key};
+use support::legacy::LEGACY_RELAXATIONS;
+use support::modules::{SOFTHSM, strongroom_module_or_workspace_build};
+use support::{REQUIRE_TOOLS_ENV, tools_required};
 
 const KSR_2018: &str = "ksr-root-2018-q1-0-d_to_e.xml";
 /// A day of the ceremony that signed the 2018-Q1 KSR (the horizon check's clock).
 const NOW_2018: &str = "2017-11-01T00:00:00";
-/// Bundle 1 of the 2018 KSR; `ksr.bad.xml` swaps its two ZSK signatures.
-const BUNDLE_1_2018: &str = "0a8f7774-3bd3-4702-a923-f1d73f653bd6";
 /// Bundle 4 of the 2018 KSR, the one whose signature the tamper tests flip.
 const BUNDLE_4_2018: &str = "bf4e1b34-b469-4dee-86df-0cfe867bbe5c";
 
@@ -59,201 +46,11 @@ const KSR_CHECKS: [&str; 12] = [
     "KSR-POLICY-BUNDLE-INTERVALS",
 ];
 
-/// The relaxations the 2010 KSRs need (fixtures/ksr/README.md), plus the chain overlap of
-/// 4d23:59:59 that the legacy chain has.
-const LEGACY_RELAXATIONS: &str = "rsa_exponent_match_zsk_policy = false
-rsa_approved_exponents = [3, 65537]
-rsa_approved_key_sizes = [1024]
-check_bundle_overlap = false
-signature_validity_match_zsk_policy = false
-check_chain_overlap = false
-";
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ksr")).join(name)
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_string()).collect()
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode_upper(Sha256::digest(bytes))
 }
 
-// ---- running the binary ---------------------------------------------------------------------
-
-/// What one run of a program did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Asserts success and returns stdout.
-    #[track_caller]
-    fn ok(&self) -> &str {
-        assert_eq!(self.code, Some(0), "expected success: {self:#?}");
-        &self.stdout
-    }
-
-    /// Asserts a failure (exit code 1, nothing on stdout, the error last on stderr) and
-    /// returns stderr (the ceremony's transcript lines, then the error).
-    #[track_caller]
-    fn fails(&self) -> &str {
-        assert_eq!(self.code, Some(1), "expected exit code 1: {self:#?}");
-        assert!(
-            self.stdout.is_empty(),
-            "a failure printed output: {self:#?}"
-        );
-        assert!(
-            // After the transcript lines; after a prompt, on the prompt's line.
-            self.stderr.contains("strongroom: "),
-            "error not on stderr: {self:#?}"
-        );
-        &self.stderr
-    }
-
-    /// Asserts success and parses stdout as JSON.
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(self.ok())
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-}
-
-fn run_command(command: &mut Command, stdin: Option<&[u8]>) -> Run {
-    command
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        // The program may exit before reading everything; that is its answer, not ours.
-        let _ = pipe.write_all(input);
-    }
-    let pipe = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = Vec::new();
-            r.read_to_end(&mut s)
-                .map(|_| String::from_utf8_lossy(&s).into_owned())
-        })
-    };
-    let stdout = pipe(Box::new(child.stdout.take().unwrap()));
-    let stderr = pipe(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} hung for {TIMEOUT:?} (waiting for a terminal?)");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Run {
-        code: status.code(),
-        stdout: stdout.join().unwrap().unwrap(),
-        stderr: stderr.join().unwrap().unwrap(),
-    }
-}
-
-/// A scratch directory with its own configuration, token directory, HOME, TMPDIR and
-/// SoftHSM configuration (written by [`Env::softhsm`] when a test uses SoftHSM).
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("strongroom.toml"), CONF).unwrap();
-        for sub in ["home", "tmp"] {
-            std::fs::create_dir(dir.path().join(sub)).unwrap();
-        }
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn conf(&self) -> PathBuf {
-        self.path("strongroom.toml")
-    }
-
-    /// Writes a secret file, mode 0600, holding `value` on its first line.
-    fn secret(&self, name: &str, value: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{value}\n").as_bytes()))
-            .unwrap();
-        path
-    }
-
-    /// Writes `name` (not secret) and returns its path.
-    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-
-    /// Writes the SoftHSM configuration naming a token directory of this scratch directory.
-    fn softhsm(&self) {
-        let tokens = self.path("softhsm-tokens");
-        std::fs::create_dir_all(&tokens).unwrap();
-        std::fs::write(
-            self.path("softhsm2.conf"),
-            format!("directories.tokendir = {}\n", tokens.display()),
-        )
-        .unwrap();
-    }
-
-    fn program(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut command = Command::new(program);
-        command
-            .current_dir(self.dir.path())
-            .env("STRONGROOM_CONF", self.conf())
-            .env("SOFTHSM2_CONF", self.path("softhsm2.conf"))
-            .env("HOME", self.path("home"))
-            .env("TMPDIR", self.path("tmp"));
-        command
-    }
-
-    /// Runs `strongroom ARGS` with stdin = /dev/null, failing the test if it hangs.
-    fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Run {
-        run_command(self.program(BIN).args(args), None)
-    }
-
-    /// Runs `strongroom ARGS` with `input` on stdin.
-    fn run_with_stdin<S: AsRef<std::ffi::OsStr>>(&self, args: &[S], input: &str) -> Run {
-        run_command(self.program(BIN).args(args), Some(input.as_bytes()))
-    }
-
-    /// Runs another program (an interop tool) in this environment.
-    fn tool<S: AsRef<std::ffi::OsStr>>(&self, program: &Path, args: &[S]) -> Run {
-        run_command(self.program(program).args(args), None)
-    }
-}
+// ---- interop tools and modules --------------------------------------------------------------
 
 /// Finds an interop tool on PATH. A missing tool fails under `STRONGROOM_REQUIRE_TOOLS=1`
 /// and is otherwise skipped loudly.
@@ -271,129 +68,53 @@ fn tool(name: &str) -> Option<PathBuf> {
 
 /// Reports a missing tool: a panic under `STRONGROOM_REQUIRE_TOOLS=1`, else a loud skip.
 fn skipped(what: &str, why: &str) {
-    if std::env::var_os(REQUIRE_TOOLS_ENV).is_some_and(|v| v == "1") {
+    if tools_required() {
         panic!("{what} is {why} and {REQUIRE_TOOLS_ENV}=1");
     }
     eprintln!("\n*** SKIPPED: {what} is {why}; this part of the test did NOT run ***\n");
 }
 
-/// The built `libstrongroom_pkcs11.so`: `STRONGROOM_TEST_MODULE`, else next to the test
-/// binaries, else the workspace's `target/debug` (cargo does not build it for `cargo test -p
-/// signer`: `cargo build -p pkcs11-shim` does).
-fn strongroom_module() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("STRONGROOM_TEST_MODULE") {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [
-        deps.join("libstrongroom_pkcs11.so"),
-        deps.join("../libstrongroom_pkcs11.so"),
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/debug"))
-            .join("libstrongroom_pkcs11.so"),
-    ]
-    .into_iter()
-    .filter(|p| p.is_file())
-    .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-}
-
 // ---- the quorum token -----------------------------------------------------------------------
 
-/// A 2-of-3 quorum token made with `token init`.
-struct Token {
-    label: String,
-    user_pin: PathBuf,
-    cards: Vec<PathBuf>,
-    card_pins: Vec<PathBuf>,
-}
+/// Cards 1 and 3 of the 2-of-3 tokens: a quorum.
+const QUORUM: [usize; 2] = [1, 3];
 
 impl Token {
-    /// `--pin-file` and cards 1 and 3 with their PIN files: a quorum.
-    fn access(&self) -> Vec<String> {
-        let mut args = vec!["--pin-file".to_string(), display(&self.user_pin)];
-        for n in [1, 3] {
-            args.extend([
-                "--card".to_string(),
-                display(&self.cards[n - 1]),
-                "--card-pin-file".to_string(),
-                display(&self.card_pins[n - 1]),
-            ]);
-        }
-        args
-    }
-
-    /// `--token LABEL` and [`Token::access`].
+    /// `--token LABEL` and the [`QUORUM`].
     fn source(&self) -> Vec<String> {
         let mut args = vec!["--token".to_string(), self.label.clone()];
-        args.extend(self.access());
+        args.extend(self.access(&QUORUM));
         args
     }
 }
 
 /// `token init` of a 2-of-3 token `label`.
 fn make_token(env: &Env, label: &str) -> Token {
-    let card_dir = env.path(&format!("{label}-cards"));
-    let mut args = strings(&[
-        "token",
-        "init",
-        "--label",
-        label,
-        "--cards",
-        "3",
-        "--threshold",
-        "2",
-        "--card-dir",
-        &display(&card_dir),
-    ]);
-    args.extend([
-        "--so-pin-file".into(),
-        display(&env.secret(&format!("{label}-so.pin"), &format!("so-{label}-1234"))),
-        "--pin-file".into(),
-        display(&env.secret(&format!("{label}-user.pin"), &format!("user-{label}-5678"))),
-    ]);
-    let mut card_pins = Vec::new();
-    for i in 1..=3 {
-        let pin = env.secret(
-            &format!("{label}-card{i}.pin"),
-            &format!("card-{label}-{i}"),
-        );
-        args.extend(["--card-pin-file".into(), display(&pin)]);
-        card_pins.push(pin);
-    }
-    let init = env.run(&args).ok().to_string();
+    let (token, init) = init_token(env, label, 3, 2);
     assert!(init.contains("quorum 2 of 3"), "{init}");
-    Token {
-        label: label.to_string(),
-        user_pin: env.path(&format!("{label}-user.pin")),
-        cards: (1..=3)
-            .map(|i| card_dir.join(format!("{label}-card-{i}-of-3.card")))
-            .collect(),
-        card_pins,
-    }
+    token
 }
 
 /// `key import` of the legacy test key `n` (1: KSK1, tag 5017; 2: KSK2, tag 55186).
 fn import_test_key(env: &Env, token: &Token, label: &str, n: u8) {
     let mut args = strings(&["key", "import", "--token", &token.label, "--label", label]);
-    args.extend([
-        "--file".into(),
-        display(&fixture(&format!("legacy/rsa2048-{n}.key"))),
-    ]);
-    args.extend(token.access());
+    args.extend(["--file".into(), display(&legacy_key(n))]);
+    args.extend(token.access(&QUORUM));
     let out = env.run(&args).ok().to_string();
     assert!(out.contains(&format!("\"{label}\"")), "{out}");
 }
 
-/// A 2-of-3 token "T" holding KSK1.
-fn ceremony_token(env: &Env) -> Token {
-    let token = make_token(env, "T");
-    import_test_key(env, &token, "KSK1", 1);
-    token
+/// A scratch environment with a 2-of-3 token "T" holding KSK1.
+fn ceremony() -> (Env, Token) {
+    let env = Env::new();
+    let token = make_token(&env, "T");
+    import_test_key(&env, &token, "KSK1", 1);
+    (env, token)
 }
 
 /// `ksr sign KSR --out OUT --ksk KSK1 --token T [quorum] --now NOW_2018` (+ `extra`).
 fn sign_2018_args(token: &Token, out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = strings(&["ksr", "sign", &display(&fixture(KSR_2018))]);
+    let mut args = strings(&["ksr", "sign", &display(&ksr_fixture(KSR_2018))]);
     args.extend(["--out".into(), display(out), "--ksk".into(), "KSK1".into()]);
     args.extend(token.source());
     args.extend(["--now".into(), NOW_2018.into()]);
@@ -402,10 +123,10 @@ fn sign_2018_args(token: &Token, out: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 /// The transcript `ksr sign --out OUT` writes by default.
-fn transcript_of(out: &Path) -> PathBuf {
+fn read_transcript(out: &Path) -> String {
     let mut name = out.as_os_str().to_owned();
     name.push(".transcript.txt");
-    PathBuf::from(name)
+    std::fs::read_to_string(name).unwrap()
 }
 
 // ---- SKR helpers ----------------------------------------------------------------------------
@@ -415,8 +136,8 @@ fn parse(path: &Path) -> KsrDocument {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Every bundle's signatures, by bundle id: (RRSIG key tag, SignatureData), sorted.
-fn signatures(path: &Path) -> BTreeMap<String, Vec<(u16, Vec<u8>)>> {
+/// What `of` lists of every bundle, sorted, by bundle id.
+fn per_bundle<T: Ord>(path: &Path, of: impl Fn(&Bundle) -> Vec<T>) -> BTreeMap<String, Vec<T>> {
     let Body::Response(response) = parse(path).body else {
         panic!("{} is not an SKR", path.display());
     };
@@ -424,35 +145,42 @@ fn signatures(path: &Path) -> BTreeMap<String, Vec<(u16, Vec<u8>)>> {
         .bundles
         .iter()
         .map(|b| {
-            let mut sigs: Vec<(u16, Vec<u8>)> = b
-                .signatures
-                .iter()
-                .map(|s| (s.key_tag, s.signature_data.clone()))
-                .collect();
-            sigs.sort();
-            (b.id.clone(), sigs)
+            let mut items = of(b);
+            items.sort();
+            (b.id.clone(), items)
         })
         .collect()
 }
 
+/// Every bundle's signatures, by bundle id: (RRSIG key tag, SignatureData), sorted.
+fn signatures(path: &Path) -> BTreeMap<String, Vec<(u16, Vec<u8>)>> {
+    per_bundle(path, |b| {
+        b.signatures
+            .iter()
+            .map(|s| (s.key_tag, s.signature_data.clone()))
+            .collect()
+    })
+}
+
 /// Every bundle's DNSKEY set, by bundle id: (flags, algorithm, public key), sorted.
 fn key_sets(path: &Path) -> BTreeMap<String, Vec<(u16, u8, Vec<u8>)>> {
-    let Body::Response(response) = parse(path).body else {
-        panic!("{} is not an SKR", path.display());
-    };
-    response
-        .bundles
-        .iter()
-        .map(|b| {
-            let mut keys: Vec<(u16, u8, Vec<u8>)> = b
-                .keys
-                .iter()
-                .map(|k| (k.flags, k.algorithm, k.public_key.clone()))
-                .collect();
-            keys.sort();
-            (b.id.clone(), keys)
-        })
-        .collect()
+    per_bundle(path, |b| {
+        b.keys
+            .iter()
+            .map(|k| (k.flags, k.algorithm, k.public_key.clone()))
+            .collect()
+    })
+}
+
+/// `skr verify SKR --ksr` the 2018 KSR.
+fn verify_2018(env: &Env, skr: &Path) -> Run {
+    env.run(&[
+        "skr",
+        "verify",
+        &display(skr),
+        "--ksr",
+        &display(&ksr_fixture(KSR_2018)),
+    ])
 }
 
 /// Replaces one base64 character (the 20th) of the first `<SignatureData>` after the
@@ -543,25 +271,24 @@ fn ksk1_ds(env: &Env, token: &Token) -> String {
 
 #[test]
 fn ksr_sign_writes_the_skr_and_a_transcript_that_skr_verify_accepts() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let skr = env.path("skr.xml");
     let run = env.run(&sign_2018_args(&token, &skr, &["--yes"]));
     assert!(run.ok().is_empty(), "ksr sign printed on stdout: {run:#?}");
     let skr_bytes = std::fs::read(&skr).unwrap();
-    let transcript = std::fs::read_to_string(transcript_of(&skr)).unwrap();
+    let transcript = read_transcript(&skr);
     // Everything shown goes to the transcript (with --yes nothing is typed).
     assert_eq!(
         transcript, run.stderr,
         "the transcript differs from the screen"
     );
 
-    let ksr_bytes = std::fs::read(fixture(KSR_2018)).unwrap();
+    let ksr_bytes = std::fs::read(ksr_fixture(KSR_2018)).unwrap();
     let ksr_digest = Sha256::digest(&ksr_bytes);
     let ksr_hex = hex::encode_upper(ksr_digest);
     let ksr_words = pgp_words::to_words(&ksr_digest).join(" ");
     assert!(
-        transcript.contains(&format!("KSR: {}\n", display(&fixture(KSR_2018)))),
+        transcript.contains(&format!("KSR: {}\n", display(&ksr_fixture(KSR_2018)))),
         "{transcript}"
     );
     assert!(
@@ -661,20 +388,14 @@ fn ksr_sign_writes_the_skr_and_a_transcript_that_skr_verify_accepts() {
     assert!(transcript.ends_with(&format!("WORDS   {skr_words}\n")));
 
     // The SKR answers the KSR: same id, same bundles, one KSK1 signature each.
-    let ksr_doc = parse(&fixture(KSR_2018));
+    let ksr_doc = parse(&ksr_fixture(KSR_2018));
     let skr_doc = parse(&skr);
     assert_eq!(skr_doc.id, ksr_doc.id);
     let sigs = signatures(&skr);
     assert_eq!(sigs.len(), 9);
     assert!(sigs.values().all(|s| s.len() == 1 && s[0].0 == 5017));
 
-    let verify = env.run(&[
-        "skr",
-        "verify",
-        &display(&skr),
-        "--ksr",
-        &display(&fixture(KSR_2018)),
-    ]);
+    let verify = verify_2018(&env, &skr);
     let out = verify.ok();
     assert!(
         out.contains("9 of 9 signatures verified in 9 bundles: VALID"),
@@ -690,14 +411,8 @@ fn ksr_sign_writes_the_skr_and_a_transcript_that_skr_verify_accepts() {
     // One base64 character of bundle 4's signature changed: exactly that bundle fails.
     let text = String::from_utf8(skr_bytes).unwrap();
     let tampered = env.file("tampered.xml", flip_signature_of(&text, BUNDLE_4_2018));
-    let verify = env.run(&[
-        "skr",
-        "verify",
-        &display(&tampered),
-        "--ksr",
-        &display(&fixture(KSR_2018)),
-    ]);
-    let err = verify.fails();
+    let verify = verify_2018(&env, &tampered);
+    let err = verify.fails_after_transcript();
     let failed: Vec<&str> = err.lines().filter(|l| l.contains("FAILED")).collect();
     assert_eq!(failed.len(), 1, "{err}");
     assert!(
@@ -715,21 +430,20 @@ fn ksr_sign_writes_the_skr_and_a_transcript_that_skr_verify_accepts() {
 
 #[test]
 fn only_an_exact_yes_signs() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let question = "Sign KSR? Confirm with \"Yes\" (exactly) or anything else to abort: ";
 
     for (name, answer) in [("lower", "yes\n"), ("eof", ""), ("spaced", " Yes\n")] {
         let skr = env.path(&format!("{name}.xml"));
         let run = env.run_with_stdin(&sign_2018_args(&token, &skr, &[]), answer);
-        let err = run.fails();
+        let err = run.fails_after_transcript();
         let typed = answer.trim_end_matches('\n');
         assert!(
             err.contains(&format!("aborted: the answer was {typed:?}, not \"Yes\"")),
             "{name}: {err}"
         );
         assert!(!skr.exists(), "{name}: an SKR was written after {answer:?}");
-        let transcript = std::fs::read_to_string(transcript_of(&skr)).unwrap();
+        let transcript = read_transcript(&skr);
         // The plan was shown, the question asked, the answer and the abort recorded.
         assert!(
             transcript.contains("Plan (schema \"normal\"):"),
@@ -756,7 +470,7 @@ fn only_an_exact_yes_signs() {
     let run = env.run_with_stdin(&sign_2018_args(&token, &skr, &[]), "Yes\n");
     assert!(run.ok().is_empty());
     let bytes = std::fs::read(&skr).unwrap();
-    let transcript = std::fs::read_to_string(transcript_of(&skr)).unwrap();
+    let transcript = read_transcript(&skr);
     assert!(
         transcript.contains(&format!("{question}Yes\n")),
         "{transcript}"
@@ -771,11 +485,10 @@ fn only_an_exact_yes_signs() {
 /// write the SKR and report failure, and a signed SKR must have a transcript recording it.
 #[test]
 fn retrying_after_an_abort_never_leaves_an_skr_behind_a_failure() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let skr = env.path("skr.xml");
     env.run_with_stdin(&sign_2018_args(&token, &skr, &[]), "no\n")
-        .fails();
+        .fails_after_transcript();
     assert!(!skr.exists());
     let retry = env.run_with_stdin(&sign_2018_args(&token, &skr, &[]), "Yes\n");
     if retry.code == Some(0) {
@@ -803,8 +516,7 @@ fn retrying_after_an_abort_never_leaves_an_skr_behind_a_failure() {
 /// refusal must come before anything is signed, as for an existing `--out`.
 #[test]
 fn an_existing_transcript_file_is_refused_before_signing() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let old = env.file("ceremony.log", b"last quarter's transcript");
     let skr = env.path("skr.xml");
     let run = env.run(&sign_2018_args(
@@ -817,7 +529,7 @@ fn an_existing_transcript_file_is_refused_before_signing() {
         b"last quarter's transcript",
         "{run:#?}"
     );
-    let err = run.fails();
+    let err = run.fails_after_transcript();
     assert!(err.contains(&display(&old)), "{err}");
     assert!(
         !skr.exists(),
@@ -829,12 +541,11 @@ fn an_existing_transcript_file_is_refused_before_signing() {
 
 #[test]
 fn an_existing_out_file_is_refused_untouched() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let skr = env.file("skr.xml", b"last quarter's SKR, precious");
     let err = env
         .run(&sign_2018_args(&token, &skr, &["--yes"]))
-        .fails()
+        .fails_after_transcript()
         .to_string();
     assert!(
         err.contains(&display(&skr)) && err.contains("already exists"),
@@ -852,7 +563,7 @@ fn an_existing_out_file_is_refused_untouched() {
 // ---- 4. ksr check ---------------------------------------------------------------------------
 
 fn check_args(token: &Token, ksr: &str, now: Option<&str>) -> Vec<String> {
-    let mut args = strings(&["ksr", "check", &display(&fixture(ksr)), "--ksk", "KSK1"]);
+    let mut args = strings(&["ksr", "check", &display(&ksr_fixture(ksr)), "--ksk", "KSK1"]);
     args.extend(token.source());
     if let Some(now) = now {
         args.extend(["--now".into(), now.into()]);
@@ -862,12 +573,11 @@ fn check_args(token: &Token, ksr: &str, now: Option<&str>) -> Vec<String> {
 
 #[test]
 fn ksr_check_refuses_the_bad_pop_and_the_stale_clock_and_accepts_the_good_ksr() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
 
     let err = env
         .run(&check_args(&token, "ksr.bad.xml", Some(NOW_2018)))
-        .fails()
+        .fails_after_transcript()
         .to_string();
     let fails: Vec<&str> = err.lines().filter(|l| l.starts_with("FAIL ")).collect();
     assert_eq!(fails.len(), 2, "{err}");
@@ -908,7 +618,7 @@ fn ksr_check_refuses_the_bad_pop_and_the_stale_clock_and_accepts_the_good_ksr() 
     // Today's clock: every 2018 bundle has long expired.
     let err = env
         .run(&check_args(&token, KSR_2018, None))
-        .fails()
+        .fails_after_transcript()
         .to_string();
     assert!(err.contains("(system clock)"), "{err}");
     let fails: Vec<&str> = err.lines().filter(|l| l.starts_with("FAIL ")).collect();
@@ -955,15 +665,14 @@ fn config_sign_args(
         now.into(),
         "--yes".into(),
     ]);
-    args.extend(token.access());
+    args.extend(token.access(&QUORUM));
     args.extend_from_slice(extra);
     args
 }
 
 #[test]
 fn ksr_sign_with_a_config_checks_the_ksk_identity() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let ds = ksk1_ds(&env, &token);
     // The DS the token reports is the one computed here from the PEM's public key.
     let dnskey = key_ds(&env, &token.source());
@@ -974,14 +683,14 @@ fn ksr_sign_with_a_config_checks_the_ksk_identity() {
     let skr = env.path("skr.xml");
     let run = env.run(&config_sign_args(
         &token,
-        &fixture(KSR_2018),
+        &ksr_fixture(KSR_2018),
         &config,
         &skr,
         NOW_2018,
         &[],
     ));
     run.ok();
-    let transcript = std::fs::read_to_string(transcript_of(&skr)).unwrap();
+    let transcript = read_transcript(&skr);
     let config_bytes = std::fs::read(&config).unwrap();
     assert!(
         transcript.contains(&format!(
@@ -1007,13 +716,13 @@ fn ksr_sign_with_a_config_checks_the_ksk_identity() {
     let err = env
         .run(&config_sign_args(
             &token,
-            &fixture(KSR_2018),
+            &ksr_fixture(KSR_2018),
             &bad_config,
             &refused,
             NOW_2018,
             &[],
         ))
-        .fails()
+        .fails_after_transcript()
         .to_string();
     assert!(
         err.lines()
@@ -1030,7 +739,7 @@ fn ksr_sign_with_a_config_checks_the_ksk_identity() {
         "asked to sign with the wrong key: {err}"
     );
     assert!(!refused.exists(), "an SKR was written with the wrong key");
-    let transcript = std::fs::read_to_string(transcript_of(&refused)).unwrap();
+    let transcript = read_transcript(&refused);
     assert!(
         transcript.contains("ABORTED: the KSK checks failed: KSK-IDENTITY"),
         "{transcript}"
@@ -1039,8 +748,7 @@ fn ksr_sign_with_a_config_checks_the_ksk_identity() {
 
 #[test]
 fn the_legacy_chain_step_2010_q1_is_reproduced_byte_for_byte() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let ds = ksk1_ds(&env, &token);
     // Relaxations for the 2010 KSR; the previous SKR (2009-q4-2) has 6 bundles.
     let config = env.file(
@@ -1054,17 +762,17 @@ fn the_legacy_chain_step_2010_q1_is_reproduced_byte_for_byte() {
         ),
     );
     let skr = env.path("skr-root-2010-q1-0.xml");
-    let previous = fixture("legacy/skr-root-2009-q4-2.xml");
+    let previous = ksr_fixture("legacy/skr-root-2009-q4-2.xml");
     let run = env.run(&config_sign_args(
         &token,
-        &fixture("ksr-root-2010-q1-0.xml"),
+        &ksr_fixture("ksr-root-2010-q1-0.xml"),
         &config,
         &skr,
         "2009-12-01T00:00:00",
         &["--previous-skr".into(), display(&previous)],
     ));
     run.ok();
-    let transcript = std::fs::read_to_string(transcript_of(&skr)).unwrap();
+    let transcript = read_transcript(&skr);
     let previous_hex = sha256_hex(&std::fs::read(&previous).unwrap());
     assert!(
         transcript.contains(&format!(
@@ -1087,7 +795,7 @@ fn the_legacy_chain_step_2010_q1_is_reproduced_byte_for_byte() {
     assert!(!transcript.contains("FAIL "), "{transcript}");
 
     let ours = signatures(&skr);
-    let legacy = signatures(&fixture("legacy/skr-root-2010-q1-0.xml"));
+    let legacy = signatures(&ksr_fixture("legacy/skr-root-2010-q1-0.xml"));
     assert_eq!(
         ours.keys().collect::<Vec<_>>(),
         legacy.keys().collect::<Vec<_>>()
@@ -1103,7 +811,7 @@ fn the_legacy_chain_step_2010_q1_is_reproduced_byte_for_byte() {
     assert_eq!(compared, 9);
     assert_eq!(
         key_sets(&skr),
-        key_sets(&fixture("legacy/skr-root-2010-q1-0.xml"))
+        key_sets(&ksr_fixture("legacy/skr-root-2010-q1-0.xml"))
     );
 }
 
@@ -1121,16 +829,10 @@ fn pkcs11_config(module: &Path, token: &str, pin: &Path, ds: &str, signing_path:
     )
 }
 
-/// Signs the 2018 KSR with the config through `module` on both signing paths and checks the
-/// SKRs against the embedded token's.
-fn sign_through_module(
-    env: &Env,
-    module: &Path,
-    token_label: &str,
-    pin: &Path,
-    ds: &str,
-    embedded: &Path,
-) {
+/// Signs the 2018 KSR with the config through `module` (its token `token_label`, user PIN
+/// 1234) on both signing paths and checks the SKRs against the embedded token's.
+fn sign_through_module(env: &Env, module: &Path, token_label: &str, ds: &str, embedded: &Path) {
+    let pin = &env.secret(&format!("{token_label}.pin"), "1234");
     for path in ["host-padding", "token-hashing"] {
         let name = format!("{token_label}-{path}");
         let config = env.file(
@@ -1138,7 +840,7 @@ fn sign_through_module(
             pkcs11_config(module, token_label, pin, ds, path),
         );
         let skr = env.path(&format!("{name}.xml"));
-        let mut args = strings(&["ksr", "sign", &display(&fixture(KSR_2018))]);
+        let mut args = strings(&["ksr", "sign", &display(&ksr_fixture(KSR_2018))]);
         args.extend(strings(&[
             "--config",
             &display(&config),
@@ -1164,14 +866,7 @@ fn sign_through_module(
             "{name}: SignatureData differs from the embedded token's"
         );
         assert_eq!(key_sets(&skr), key_sets(embedded), "{name}");
-        env.run(&[
-            "skr",
-            "verify",
-            &display(&skr),
-            "--ksr",
-            &display(&fixture(KSR_2018)),
-        ])
-        .ok();
+        verify_2018(env, &skr).ok();
     }
     // `key ds` through the module reports the same key.
     let ds_out = key_ds(
@@ -1191,10 +886,19 @@ fn sign_through_module(
     );
 }
 
+/// KSK1 as an unencrypted PKCS#8 file `out`, made by openssl (PEM unless `extra` says
+/// otherwise).
+fn ksk1_pkcs8(env: &Env, openssl: &Path, out: &Path, extra: &[&str]) {
+    let (key, out) = (display(&legacy_key(1)), display(out));
+    let mut args = vec!["pkcs8", "-topk8", "-nocrypt", "-in", &key];
+    args.extend(extra);
+    args.extend(["-out", &out]);
+    env.tool(openssl, &args).ok();
+}
+
 #[test]
 fn ksr_sign_through_pkcs11_matches_the_embedded_token() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
     let ds = ksk1_ds(&env, &token);
     let embedded = env.path("embedded.xml");
     env.run(&sign_2018_args(&token, &embedded, &["--yes"])).ok();
@@ -1202,19 +906,7 @@ fn ksr_sign_through_pkcs11_matches_the_embedded_token() {
     let openssl = tool("openssl");
     let Some(openssl) = openssl else { return };
     let pk8 = env.path("ksk1.pk8");
-    env.tool(
-        &openssl,
-        &[
-            "pkcs8",
-            "-topk8",
-            "-nocrypt",
-            "-in",
-            &display(&fixture("legacy/rsa2048-1.key")),
-            "-out",
-            &display(&pk8),
-        ],
-    )
-    .ok();
+    ksk1_pkcs8(&env, &openssl, &pk8, &[]);
     let mut ran = Vec::new();
 
     // SoftHSM 2.6.1, KSK1 imported with softhsm2-util.
@@ -1255,14 +947,13 @@ fn ksr_sign_through_pkcs11_matches_the_embedded_token() {
             ],
         )
         .ok();
-        let pin = env.secret("softhsm.pin", "1234");
-        sign_through_module(&env, &softhsm, "SH", &pin, &ds, &embedded);
+        sign_through_module(&env, &softhsm, "SH", &ds, &embedded);
         ran.push("softhsm");
     }
 
     // Our own module on a fresh token directory, set up with pkcs11-tool as for any module.
     let pkcs11_tool = tool("pkcs11-tool");
-    let module = strongroom_module();
+    let module = strongroom_module_or_workspace_build();
     if module.is_none() {
         skipped(
             "libstrongroom_pkcs11.so",
@@ -1272,78 +963,50 @@ fn ksr_sign_through_pkcs11_matches_the_embedded_token() {
     if let (Some(pkcs11_tool), Some(module)) = (pkcs11_tool, module) {
         let own = Env::new();
         let m = display(&module);
-        own.tool(
-            &pkcs11_tool,
-            &[
-                "--module",
-                &m,
-                "--init-token",
-                "--slot-index",
-                "0",
-                "--label",
-                "OWN",
-                "--so-pin",
-                "5678",
-            ],
-        )
-        .ok();
-        own.tool(
-            &pkcs11_tool,
-            &[
-                "--module",
-                &m,
-                "--token-label",
-                "OWN",
-                "--login",
-                "--login-type",
-                "so",
-                "--so-pin",
-                "5678",
-                "--init-pin",
-                "--new-pin",
-                "1234",
-            ],
-        )
-        .ok();
+        let p11 = |args: &[&str]| {
+            let mut all = vec!["--module", &m];
+            all.extend(args);
+            own.tool(&pkcs11_tool, &all).ok();
+        };
+        p11(&[
+            "--init-token",
+            "--slot-index",
+            "0",
+            "--label",
+            "OWN",
+            "--so-pin",
+            "5678",
+        ]);
+        p11(&[
+            "--token-label",
+            "OWN",
+            "--login",
+            "--login-type",
+            "so",
+            "--so-pin",
+            "5678",
+            "--init-pin",
+            "--new-pin",
+            "1234",
+        ]);
         let der = own.path("ksk1.der");
-        own.tool(
-            &openssl,
-            &[
-                "pkcs8",
-                "-topk8",
-                "-nocrypt",
-                "-in",
-                &display(&fixture("legacy/rsa2048-1.key")),
-                "-outform",
-                "DER",
-                "-out",
-                &display(&der),
-            ],
-        )
-        .ok();
-        own.tool(
-            &pkcs11_tool,
-            &[
-                "--module",
-                &m,
-                "--token-label",
-                "OWN",
-                "--login",
-                "--pin",
-                "1234",
-                "--write-object",
-                &display(&der),
-                "--type",
-                "privkey",
-                "--label",
-                "KSK1",
-                "--id",
-                "01",
-            ],
-        )
-        .ok();
-        let pin = own.secret("own.pin", "1234");
-        sign_through_module(&own, &module, "OWN", &pin, &ds, &embedded);
+        ksk1_pkcs8(&own, &openssl, &der, &["-outform", "DER"]);
+        p11(&[
+            "--token-label",
+            "OWN",
+            "--login",
+            "--pin",
+            "1234",
+            "--write-object",
+            &display(&der),
+            "--type",
+            "privkey",
+            "--label",
+            "KSK1",
+            "--id",
+            "01",
+        ]);
+        sign_through_module(&own, &module, "OWN", &ds, &embedded);
         ran.push("strongroom");
     }
     eprintln!("PKCS#11 ceremony runs matched the embedded token on: {ran:?}");
@@ -1354,8 +1017,8 @@ fn ksr_sign_through_pkcs11_matches_the_embedded_token() {
 #[test]
 fn rrset_verify_accepts_the_real_root_signatures_and_pins_a_flipped_one() {
     let env = Env::new();
-    let zone = fixture("root-dnskey-rrsig-2023-2026.zone");
-    let anchors = fixture("root-anchors.xml");
+    let zone = ksr_fixture("root-dnskey-rrsig-2023-2026.zone");
+    let anchors = ksr_fixture("root-anchors.xml");
     let out = env
         .run(&[
             "rrset",
@@ -1374,7 +1037,7 @@ fn rrset_verify_accepts_the_real_root_signatures_and_pins_a_flipped_one() {
     );
     assert_eq!(out.lines().filter(|l| l.ends_with(": ok")).count(), 102);
 
-    let old = fixture("root-dnskey-rrsig-2012-06-15.zone");
+    let old = ksr_fixture("root-dnskey-rrsig-2012-06-15.zone");
     let out = env
         .run(&["rrset", "verify", &display(&old)])
         .ok()
@@ -1420,7 +1083,7 @@ fn rrset_verify_accepts_the_real_root_signatures_and_pins_a_flipped_one() {
             "--anchor",
             &display(&anchors),
         ])
-        .fails()
+        .fails_after_transcript()
         .to_string();
     assert!(
         err.contains("102 signatures, 101 verified, 1 failed"),
@@ -1433,8 +1096,7 @@ fn rrset_verify_accepts_the_real_root_signatures_and_pins_a_flipped_one() {
 
 #[test]
 fn rrset_sign_key_ds_and_trust_anchor_agree_with_independent_checks() {
-    let env = Env::new();
-    let token = ceremony_token(&env);
+    let (env, token) = ceremony();
 
     // key ds: the tag, the DNSKEY and the DS, each recomputed here.
     let ds_out = key_ds(&env, &token.source());
@@ -1496,7 +1158,8 @@ fn rrset_sign_key_ds_and_trust_anchor_agree_with_independent_checks() {
     let anchor_file = env.file("ksk1-anchor.xml", &xml);
 
     // rrset sign: the 2012 root DNSKEY RRset without its RRSIG, signed by KSK1.
-    let original = std::fs::read_to_string(fixture("root-dnskey-rrsig-2012-06-15.zone")).unwrap();
+    let original =
+        std::fs::read_to_string(ksr_fixture("root-dnskey-rrsig-2012-06-15.zone")).unwrap();
     let keys_only: String = original
         .lines()
         .filter(|l| !l.contains("\tRRSIG\t"))
@@ -1562,9 +1225,9 @@ fn rrset_sign_key_ds_and_trust_anchor_agree_with_independent_checks() {
             "verify",
             &display(&signed_file),
             "--anchor",
-            &display(&fixture("root-anchors.xml")),
+            &display(&ksr_fixture("root-anchors.xml")),
         ])
-        .fails()
+        .fails_after_transcript()
         .to_string();
     assert!(err.contains("1 signatures, 0 verified, 1 failed"), "{err}");
 }

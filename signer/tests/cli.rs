@@ -2,234 +2,19 @@
 //! per test, cheap Argon2 from a `STRONGROOM_CONF` file, PINs in 0600 files and no terminal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
-/// Long enough for RSA key generation in a debug build on a busy machine; a run that takes
-/// longer is waiting for a terminal that will never answer.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-const CONF: &str = "token_dir = \"tokens\"
-[kdf]
-pin = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }
-card = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }
-";
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures")).join(name)
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Asserts success and returns stdout.
-    #[track_caller]
-    fn ok(&self) -> &str {
-        assert_eq!(self.code, Some(0), "expected success: {self:#?}");
-        &self.stdout
-    }
-
-    /// Asserts a failure (exit code 1, nothing on stdout) and returns stderr.
-    #[track_caller]
-    fn fails(&self) -> &str {
-        assert_eq!(self.code, Some(1), "expected exit code 1: {self:#?}");
-        assert!(
-            self.stdout.is_empty(),
-            "a failure printed output: {self:#?}"
-        );
-        assert!(
-            self.stderr.starts_with("strongroom: "),
-            "error not on stderr: {self:#?}"
-        );
-        &self.stderr
-    }
-
-    /// Asserts success and parses stdout as JSON.
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(self.ok())
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-}
-
-/// A scratch directory with its own configuration, token directory, HOME and TMPDIR.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("strongroom.toml"), CONF).unwrap();
-        for sub in ["home", "tmp"] {
-            std::fs::create_dir(dir.path().join(sub)).unwrap();
-        }
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn conf(&self) -> PathBuf {
-        self.path("strongroom.toml")
-    }
-
-    /// Writes a secret file, mode 0600, holding `value` on its first line.
-    fn secret(&self, name: &str, value: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{value}\n").as_bytes()))
-            .unwrap();
-        path
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .current_dir(self.dir.path())
-            .env("STRONGROOM_CONF", self.conf())
-            .env("HOME", self.path("home"))
-            .env("TMPDIR", self.path("tmp"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    /// Runs `strongroom ARGS` with stdin = /dev/null, failing the test if it hangs.
-    fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Run {
-        run_command(self.command().args(args))
-    }
-}
-
-fn run_command(command: &mut Command) -> Run {
-    let mut child = command.spawn().expect("start strongroom");
-    let pipe = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            r.read_to_string(&mut s).map(|_| s)
-        })
-    };
-    let stdout = pipe(Box::new(child.stdout.take().unwrap()));
-    let stderr = pipe(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("strongroom {command:?} hung for {TIMEOUT:?} (waiting for a terminal?)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code: status.code(),
-        stdout: stdout.join().unwrap().unwrap(),
-        stderr: stderr.join().unwrap().unwrap(),
-    }
-}
-
-/// A quorum token made with `token init`, with everything needed to use it.
-struct Token {
-    label: String,
-    user_pin: PathBuf,
-    cards: Vec<PathBuf>,
-    card_pins: Vec<PathBuf>,
-}
+use support::cli::{Env, Run, Token, display, init_args, make_token, strings};
+use support::fixtures::fixture;
 
 impl Token {
-    /// `--pin-file` and `--card C --card-pin-file P` for the given card numbers (1-based).
-    fn access(&self, cards: &[usize]) -> Vec<String> {
-        let mut args = vec!["--pin-file".to_string(), display(&self.user_pin)];
-        args.extend(self.card_args(cards));
-        args
-    }
-
-    fn card_args(&self, cards: &[usize]) -> Vec<String> {
-        cards
-            .iter()
-            .flat_map(|&n| {
-                [
-                    "--card".to_string(),
-                    display(&self.cards[n - 1]),
-                    "--card-pin-file".to_string(),
-                    display(&self.card_pins[n - 1]),
-                ]
-            })
-            .collect()
-    }
-
+    /// Cards 1, 3 and 5: a quorum of the 3-of-5 tokens.
     fn quorum(&self) -> Vec<String> {
         self.access(&[1, 3, 5])
-    }
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_string()).collect()
-}
-
-/// The arguments of `token init` for `label`, its PIN files written under `label-*.pin`.
-fn init_args(env: &Env, label: &str, cards: u8, threshold: u8, card_dir: &Path) -> Vec<String> {
-    let mut args = strings(&["token", "init", "--label", label]);
-    args.extend([
-        "--cards".into(),
-        cards.to_string(),
-        "--threshold".into(),
-        threshold.to_string(),
-        "--card-dir".into(),
-        display(card_dir),
-        "--so-pin-file".into(),
-        display(&env.secret(&format!("{label}-so.pin"), &format!("so-{label}-1234"))),
-        "--pin-file".into(),
-        display(&env.secret(&format!("{label}-user.pin"), &format!("user-{label}-5678"))),
-    ]);
-    for i in 1..=cards {
-        args.push("--card-pin-file".into());
-        args.push(display(&env.secret(
-            &format!("{label}-card{i}.pin"),
-            &format!("card-{label}-{i}"),
-        )));
-    }
-    args
-}
-
-/// Runs `token init` for an M-of-N token and checks it worked.
-fn make_token(env: &Env, label: &str, cards: u8, threshold: u8) -> Token {
-    let card_dir = env.path(&format!("{label}-cards"));
-    env.run(&init_args(env, label, cards, threshold, &card_dir))
-        .ok();
-    Token {
-        label: label.to_string(),
-        user_pin: env.path(&format!("{label}-user.pin")),
-        cards: (1..=cards)
-            .map(|i| card_dir.join(format!("{label}-card-{i}-of-{cards}.card")))
-            .collect(),
-        card_pins: (1..=cards)
-            .map(|i| env.path(&format!("{label}-card{i}.pin")))
-            .collect(),
     }
 }
 
@@ -989,20 +774,12 @@ fn exit_codes_are_zero_only_on_success() {
 fn a_missing_or_bad_configuration_file_is_named() {
     let env = Env::new();
     let missing = env.path("nowhere.toml");
-    let run = run_command(
-        env.command()
-            .env("STRONGROOM_CONF", &missing)
-            .args(["token", "list"]),
-    );
+    let run = env.run_with_conf(&missing, &["token", "list"]);
     let err = run.fails();
     assert!(err.contains(&display(&missing)), "{err}");
 
     let bad = env.secret("bad.toml", "tokens_dir = \"x\"");
-    let run = run_command(
-        env.command()
-            .env("STRONGROOM_CONF", &bad)
-            .args(["token", "list"]),
-    );
+    let run = env.run_with_conf(&bad, &["token", "list"]);
     let err = run.fails();
     assert!(
         err.contains(&display(&bad)) && err.contains("tokens_dir"),

@@ -4,19 +4,14 @@
 //! `rsa` crate computes in software from the PEM file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
+mod support;
+
+use std::path::Path;
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, UnparsedPublicKey};
 use cryptoki_sys as ck;
 use hsm_core::attr::{Template, ulong_bytes};
-use hsm_core::crypto::{self, PrivateKeyMaterial, RsaPrivateParts};
-use hsm_core::kdf::KdfParams;
 use hsm_core::mechanism::Mechanism;
-use hsm_core::token::NewToken;
-use hsm_core::{Config, Hsm};
 use sha2::Digest;
 use signer::admin::activation::KeyAccess;
 use signer::admin::key::{self, Algorithm};
@@ -24,30 +19,19 @@ use signer::keystore::{
     Curve, EmbeddedStore, KeyKind, KeyRef, KeyStore, KeyStoreError, Pkcs11Store, PublicKey,
     SignMechanism, SigningPath, mechanism, signing_input,
 };
+use support::fixtures::{legacy_key, legacy_key_parts};
+use support::modules::{
+    EmbeddedToken, Module, Modules, TOKEN, USER_PIN, child_modules, create_rsa_key_pair,
+    embedded_token, init_token, pin_file,
+};
 use zeroize::Zeroizing;
 
-const TOKEN: &str = "ksk-token";
-const USER_PIN: &str = "user-pin-1234";
-const SO_PIN: &str = "so-pin-123456";
 /// The label IANA's legacy tools gave the first test KSK.
 const KSK: &str = "KSK1";
-/// Set in the child process that drives the PKCS#11 modules (one module state per process).
-const CHILD_ENV: &str = "KEYSTORE_TEST_CHILD";
-const STRONGROOM_MODULE_ENV: &str = "KEYSTORE_TEST_STRONGROOM_MODULE";
-const SOFTHSM_MODULE_ENV: &str = "KEYSTORE_TEST_SOFTHSM_MODULE";
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
 /// SHA-256 DigestInfo prefix (RFC 8017 §9.2), as vectors.md §1 gives it.
 const SHA256_DIGEST_INFO: &str = "3031300d060960864801650304020105000420";
 /// RFC 5702 §6.1's signed data (vectors.md §1): RRSIG RDATA without signature ‖ the A RR.
 const SIGNED_DATA: &str = "0001080300000e1070dbd880386d43802349076578616d706c65036e65740003777777076578616d706c65036e6574000001000100000e100004c000025b";
-
-fn ksk_file() -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../fixtures/ksr/legacy/rsa2048-1.key"
-    ))
-    .to_path_buf()
-}
 
 fn data() -> Vec<u8> {
     hex::decode(SIGNED_DATA).unwrap()
@@ -69,24 +53,17 @@ fn emsa_sha256(data: &[u8], modulus_len: usize) -> Vec<u8> {
 fn software_signature(data: &[u8]) -> Vec<u8> {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::signature::{SignatureEncoding, Signer};
-    let pem = std::fs::read_to_string(ksk_file()).unwrap();
+    let pem = std::fs::read_to_string(legacy_key(1)).unwrap();
     let key = rsa::PrivateKey::from_pkcs1_pem(&pem).unwrap();
     rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key)
         .sign(data)
         .to_vec()
 }
 
-fn ksk_parts() -> RsaPrivateParts {
-    match crypto::import_private_key(&std::fs::read(ksk_file()).unwrap()).unwrap() {
-        PrivateKeyMaterial::Rsa(parts) => parts,
-        other => panic!("the legacy KSK is not RSA: {other:?}"),
-    }
-}
-
 /// Signs the RFC 5702 input with `KSK1` on both paths and checks what every store must agree
 /// on; returns the signature.
 fn check_ksk(store: &dyn KeyStore) -> Vec<u8> {
-    let parts = ksk_parts();
+    let parts = legacy_key_parts(1);
     let key = store.key(KSK).unwrap();
     assert_eq!(key.label(), KSK);
     assert_eq!(key.kind(), KeyKind::Rsa { modulus_len: 256 });
@@ -217,39 +194,15 @@ fn check_ecdsa(store: &dyn KeyStore, must_offer_ecdsa_sha256: bool) -> (KeyRef, 
     (ec, point.clone())
 }
 
-fn pin_file(dir: &Path, name: &str, pin: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{pin}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
-
 fn bool_attr(ty: ck::CK_ATTRIBUTE_TYPE, value: bool) -> (ck::CK_ATTRIBUTE_TYPE, Vec<u8>) {
     (ty, vec![u8::from(value)])
 }
 
 #[test]
 fn embedded_token_signs_on_both_paths() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::with_token_dir(dir.path().join("tokens"));
-    config.pin_kdf = KdfParams::TESTING;
-    config.card_kdf = KdfParams::TESTING;
-    let hsm = Arc::new(Hsm::new(config).unwrap());
-    hsm.create_token(&NewToken {
-        label: TOKEN,
-        so_pin: SO_PIN.as_bytes(),
-        user_pin: Some(USER_PIN.as_bytes()),
-        slot_id: 0,
-        pin_kdf: KdfParams::TESTING,
-        quorum: None,
-    })
-    .unwrap();
-    let access = KeyAccess {
-        pin_file: Some(pin_file(dir.path(), "user.pin", USER_PIN)),
-        ..KeyAccess::default()
-    };
+    let EmbeddedToken { hsm, access, dir } = embedded_token();
     // As `strongroom key import` and `strongroom key generate` do it.
-    key::import(&hsm, TOKEN, KSK, &ksk_file(), None, &access).unwrap();
+    key::import(&hsm, TOKEN, KSK, &legacy_key(1), None, &access).unwrap();
     key::generate(&hsm, TOKEN, "EC1", Algorithm::P256, None, &access).unwrap();
     key::generate(&hsm, TOKEN, "ED1", Algorithm::Ed25519, None, &access).unwrap();
 
@@ -368,189 +321,42 @@ fn embedded_token_signs_on_both_paths() {
     );
 }
 
-/// Where a module under test is, or `None` (skipped loudly, or a failure under
-/// `STRONGROOM_REQUIRE_TOOLS=1`) when it is missing.
-fn module_or_skip(path: Option<PathBuf>, what: &str, how: &str) -> Option<PathBuf> {
-    if let Some(path) = path.filter(|p| p.is_file()) {
-        return Some(path);
-    }
-    if std::env::var_os("STRONGROOM_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-        panic!("{what} is missing and STRONGROOM_REQUIRE_TOOLS=1: {how}");
-    }
-    eprintln!("\n*** SKIPPED: {what} is missing ({how}); its key store test did NOT run ***\n");
-    None
-}
-
-/// The built `libstrongroom_pkcs11.so`: `STRONGROOM_TEST_MODULE`, else next to the test
-/// binaries (cargo does not build it for `cargo test -p signer`).
-fn strongroom_module() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("STRONGROOM_TEST_MODULE") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [
-        deps.join("libstrongroom_pkcs11.so"),
-        deps.join("../libstrongroom_pkcs11.so"),
-    ]
-    .into_iter()
-    .filter(|p| p.exists())
-    .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-}
-
 /// Our module and SoftHSM, each set up as PyKCS11 users do (C_InitToken, C_InitPIN, the key
 /// imported with C_CreateObject) and then used through [`Pkcs11Store`]. They run in a child
 /// process: C_Initialize is once per process, and the modules read their configuration from
 /// the environment there.
 #[test]
 fn pkcs11_modules_sign_like_the_embedded_token() {
-    let ours = module_or_skip(
-        strongroom_module(),
-        "libstrongroom_pkcs11.so",
-        "build it with `cargo build -p pkcs11-shim`",
-    );
-    let softhsm = module_or_skip(
-        Some(PathBuf::from(SOFTHSM)),
-        SOFTHSM,
-        "install SoftHSM 2 (apt-get install softhsm2)",
-    );
-    if ours.is_none() && softhsm.is_none() {
+    let Some(modules) = Modules::find_or_skip("key store test") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("strongroom.toml");
-    std::fs::write(
-        &conf,
-        "token_dir = \"tokens\"\n[kdf]\npin = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }\n\
-         card = { m_cost_kib = 8, t_cost = 1, p_cost = 1 }\n",
-    )
-    .unwrap();
-    let softhsm_tokens = dir.path().join("softhsm-tokens");
-    std::fs::create_dir(&softhsm_tokens).unwrap();
-    let softhsm_conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &softhsm_conf,
-        format!("directories.tokendir = {}\n", softhsm_tokens.display()),
-    )
-    .unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap());
-    child
-        .args([
-            "child_pkcs11_stores",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .env("STRONGROOM_CONF", &conf)
-        .env("SOFTHSM2_CONF", &softhsm_conf);
-    if let Some(path) = ours {
-        child.env(STRONGROOM_MODULE_ENV, path);
-    }
-    if let Some(path) = softhsm {
-        child.env(SOFTHSM_MODULE_ENV, path);
-    }
-    let output = child.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "the PKCS#11 child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    };
+    modules.run_child("child_pkcs11_stores");
 }
 
 #[test]
 #[ignore = "run in a child process by pkcs11_modules_sign_like_the_embedded_token"]
 fn child_pkcs11_stores() {
-    if std::env::var_os(CHILD_ENV).is_none() {
-        eprintln!(
-            "child_pkcs11_stores runs only as pkcs11_modules_sign_like_the_embedded_token's child"
-        );
+    let Some(modules) = child_modules("pkcs11_modules_sign_like_the_embedded_token") else {
         return;
-    }
+    };
     let expected = software_signature(&data());
-    // SoftHSM 2.6 offers CKM_ECDSA but not CKM_ECDSA_SHA256.
-    for (env, must_offer_ecdsa_sha256) in
-        [(STRONGROOM_MODULE_ENV, true), (SOFTHSM_MODULE_ENV, false)]
-    {
-        if let Some(module) = std::env::var_os(env) {
-            let signature = check_module(Path::new(&module), must_offer_ecdsa_sha256);
-            assert_eq!(signature, expected);
-        }
+    for (module, path) in modules {
+        // SoftHSM 2.6 offers CKM_ECDSA but not CKM_ECDSA_SHA256.
+        let must_offer_ecdsa_sha256 = module == Module::Strongroom;
+        let signature = check_module(&path, must_offer_ecdsa_sha256);
+        assert_eq!(signature, expected);
     }
 }
 
 /// Initialises a token on `module`, imports KSK1 and twice a key pair labelled "DUP" with
 /// C_CreateObject (without CKA_ID, as IANA's keys are), and generates the P-256 key "EC1".
 fn set_up_token(module: &Path) {
-    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-    use cryptoki::object::{Attribute, KeyType, ObjectClass};
-    use cryptoki::session::UserType;
-    use cryptoki::types::AuthPin;
+    use cryptoki::object::Attribute;
 
-    let context = Pkcs11::new(module).unwrap();
-    context
-        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .unwrap();
-    let free = context
-        .get_all_slots()
-        .unwrap()
-        .into_iter()
-        .find(|slot| {
-            context
-                .get_token_info(*slot)
-                .is_ok_and(|info| !info.token_initialized())
-        })
-        .expect("a slot with an uninitialised token");
-    let so_pin = AuthPin::new(SO_PIN.into());
-    let user_pin = AuthPin::new(USER_PIN.into());
-    context.init_token(free, &so_pin, TOKEN).unwrap();
-    // SoftHSM renumbers the slot once its token is initialised: find it again by label.
-    let slot = context
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|slot| context.get_token_info(*slot).unwrap().label() == TOKEN)
-        .unwrap();
-    let session = context.open_rw_session(slot).unwrap();
-    session.login(UserType::So, Some(&so_pin)).unwrap();
-    session.init_pin(&user_pin).unwrap();
-    session.logout().unwrap();
-    session.login(UserType::User, Some(&user_pin)).unwrap();
-    let parts = ksk_parts();
+    let (context, session) = init_token(module);
+    let parts = legacy_key_parts(1);
     for label in [KSK, "DUP", "DUP"] {
-        let label = label.as_bytes().to_vec();
-        session
-            .create_object(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::KeyType(KeyType::RSA),
-                Attribute::Token(true),
-                Attribute::Private(true),
-                Attribute::Sensitive(true),
-                Attribute::Sign(true),
-                Attribute::Label(label.clone()),
-                Attribute::Modulus(parts.n.clone()),
-                Attribute::PublicExponent(parts.e.clone()),
-                Attribute::PrivateExponent(parts.d.expose().to_vec()),
-                Attribute::Prime1(parts.p.expose().to_vec()),
-                Attribute::Prime2(parts.q.expose().to_vec()),
-                Attribute::Exponent1(parts.dp.expose().to_vec()),
-                Attribute::Exponent2(parts.dq.expose().to_vec()),
-                Attribute::Coefficient(parts.qinv.expose().to_vec()),
-            ])
-            .unwrap();
-        session
-            .create_object(&[
-                Attribute::Class(ObjectClass::PUBLIC_KEY),
-                Attribute::KeyType(KeyType::RSA),
-                Attribute::Token(true),
-                Attribute::Verify(true),
-                Attribute::Label(label),
-                Attribute::Modulus(parts.n.clone()),
-                Attribute::PublicExponent(parts.e.clone()),
-            ])
-            .unwrap();
+        create_rsa_key_pair(&session, label, &parts);
     }
     // An ECDSA key generated on the token: its point is read from the public object, in
     // whatever encoding the token returns it (SoftHSM: a DER OCTET STRING).

@@ -1,61 +1,22 @@
 //! The KSR/SKR reader and writer against IANA's real files (fixtures/ksr/).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use signer::ksr::{
-    AlgorithmParams, Body, Bundle, KsrDocument, Layout, Request, Response, Timestamp, XmlError,
-    XsdDuration, parse_document, write_document, write_ksr, write_skr,
+    AlgorithmParams, Body, Bundle, Layout, XmlError, XsdDuration, parse_document, write_document,
+    write_ksr, write_skr,
 };
-
-macro_rules! fixture {
-    ($name:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/ksr/",
-            $name
-        ))
-        .as_slice()
-    };
-}
-
-const KSR_2009_Q4: &[u8] = fixture!("ksr-root-2009-q4-2.xml");
-const KSR_2010_Q1: &[u8] = fixture!("ksr-root-2010-q1-0.xml");
-const KSR_2010_Q2: &[u8] = fixture!("ksr-root-2010-q2-0.xml");
-const KSR_2016_Q3: &[u8] = fixture!("ksr-root-2016-q3-0.xml");
-const KSR_2017_Q2: &[u8] = fixture!("ksr-root-2017-q2-0.xml");
-const KSR_2018_Q1: &[u8] = fixture!("ksr-root-2018-q1-0-d_to_e.xml");
-const KSR_BAD: &[u8] = fixture!("ksr.bad.xml");
-const SKR_2017_Q1: &[u8] = fixture!("skr-root-2017-q1-0.xml");
-const SKR_2017_Q2: &[u8] = fixture!("skr-root-2017-q2-0.xml");
-const SKR_2017_Q3: &[u8] = fixture!("skr-root-2017-q3-0-c_to_d.xml");
-const SKR_2018_Q1: &[u8] = fixture!("skr-root-2018-q1-0-d_to_e.xml");
-const LEGACY_2009_Q4: &[u8] = fixture!("legacy/skr-root-2009-q4-2.xml");
-const LEGACY_2010_Q1: &[u8] = fixture!("legacy/skr-root-2010-q1-0.xml");
-const LEGACY_2010_Q2: &[u8] = fixture!("legacy/skr-root-2010-q2-0.xml");
-
-const BUNDLE_1_2018: &str = "0a8f7774-3bd3-4702-a923-f1d73f653bd6";
-
-fn request(doc: &KsrDocument) -> &Request {
-    match &doc.body {
-        Body::Request(r) => r,
-        Body::Response(_) => panic!("expected a request"),
-    }
-}
-
-fn response(doc: &KsrDocument) -> &Response {
-    match &doc.body {
-        Body::Response(r) => r,
-        Body::Request(_) => panic!("expected a response"),
-    }
-}
+use support::fixtures::{
+    BUNDLE_1_2018, KSR_2009_Q4, KSR_2010_Q1, KSR_2010_Q2, KSR_2016_Q3, KSR_2017_Q2, KSR_2018_Q1,
+    KSR_BAD, LEGACY_2009_Q4, LEGACY_2010_Q1, LEGACY_2010_Q2, SKR_2017_Q1, SKR_2017_Q2, SKR_2017_Q3,
+    SKR_2018_Q1, request, response, ts,
+};
 
 fn counts(bundles: &[Bundle]) -> (usize, usize, usize) {
     let keys = bundles.iter().map(|b| b.keys.len()).sum();
     let sigs = bundles.iter().map(|b| b.signatures.len()).sum();
     (bundles.len(), keys, sigs)
-}
-
-fn ts(text: &str) -> Timestamp {
-    Timestamp::parse_xsd(text).unwrap()
 }
 
 /// (file, id prefix, serial, bundles, keys, PoP signatures)

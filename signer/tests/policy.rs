@@ -2,40 +2,20 @@
 //! mutation per rule of the 2018 KSR: each change breaks exactly the rule it targets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use signer::ksr::{
-    AlgorithmParams, AlgorithmPolicy, Body, KsrDocument, Request, Response, Timestamp, XsdDuration,
-    parse_document,
+    AlgorithmParams, AlgorithmPolicy, KsrDocument, Request, Timestamp, XsdDuration, parse_document,
 };
 use signer::policy::{
     CheckId, CheckReport, RequestPolicy, ResponsePolicy, Source, check_chain, check_request,
     check_response, check_safety,
 };
-
-macro_rules! fixture {
-    ($name:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/ksr/",
-            $name
-        ))
-        .as_slice()
-    };
-}
-
-const KSR_2017_Q2: &[u8] = fixture!("ksr-root-2017-q2-0.xml");
-const KSR_2018_Q1: &[u8] = fixture!("ksr-root-2018-q1-0-d_to_e.xml");
-const KSR_BAD: &[u8] = fixture!("ksr.bad.xml");
-const KSR_2010_Q1: &[u8] = fixture!("ksr-root-2010-q1-0.xml");
-const KSR_2010_Q2: &[u8] = fixture!("ksr-root-2010-q2-0.xml");
-const SKR_2017_Q1: &[u8] = fixture!("skr-root-2017-q1-0.xml");
-const SKR_2017_Q2: &[u8] = fixture!("skr-root-2017-q2-0.xml");
-const SKR_2017_Q3: &[u8] = fixture!("skr-root-2017-q3-0-c_to_d.xml");
-const SKR_2018_Q1: &[u8] = fixture!("skr-root-2018-q1-0-d_to_e.xml");
-const LEGACY_2009_Q4: &[u8] = fixture!("legacy/skr-root-2009-q4-2.xml");
-const LEGACY_2010_Q1: &[u8] = fixture!("legacy/skr-root-2010-q1-0.xml");
-const LEGACY_2010_Q2: &[u8] = fixture!("legacy/skr-root-2010-q2-0.xml");
-
-const BUNDLE_1_2018: &str = "0a8f7774-3bd3-4702-a923-f1d73f653bd6";
+use support::fixtures::{
+    BUNDLE_1_2018, KSR_2009_Q4, KSR_2010_Q1, KSR_2010_Q2, KSR_2016_Q3, KSR_2017_Q2, KSR_2018_Q1,
+    KSR_BAD, LEGACY_2009_Q4, LEGACY_2010_Q1, LEGACY_2010_Q2, SKR_2017_Q1, SKR_2017_Q2, SKR_2017_Q3,
+    SKR_2018_Q1, request, request_mut, response, response_mut, ts,
+};
 
 /// The knobs kskm's 2010 tests relax (fixtures README): e=3 declared for e=65537 keys,
 /// 1024-bit ZSKs, 15-day validity ending 23:59:59 and overlaps of 4d23:59:59.
@@ -52,7 +32,7 @@ signature_validity_match_zsk_policy = false
 const REAL_KSRS: &[(&str, &[u8], &[&str])] = &[
     (
         "ksr-root-2009-q4-2.xml",
-        fixture!("ksr-root-2009-q4-2.xml"),
+        KSR_2009_Q4,
         &[
             RELAX_2010,
             "num_bundles = 6",
@@ -66,7 +46,7 @@ const REAL_KSRS: &[(&str, &[u8], &[&str])] = &[
     ("ksr-root-2010-q2-0.xml", KSR_2010_Q2, &[RELAX_2010]),
     (
         "ksr-root-2016-q3-0.xml",
-        fixture!("ksr-root-2016-q3-0.xml"),
+        KSR_2016_Q3,
         &[
             "rsa_approved_key_sizes = [1024, 2048]",
             "check_bundle_overlap = false",
@@ -81,40 +61,8 @@ fn doc(bytes: &[u8]) -> KsrDocument {
     parse_document(bytes).unwrap()
 }
 
-fn request(doc: &KsrDocument) -> &Request {
-    match &doc.body {
-        Body::Request(r) => r,
-        Body::Response(_) => panic!("expected a KSR"),
-    }
-}
-
-fn request_mut(doc: &mut KsrDocument) -> &mut Request {
-    match &mut doc.body {
-        Body::Request(r) => r,
-        Body::Response(_) => panic!("expected a KSR"),
-    }
-}
-
-fn response(doc: &KsrDocument) -> &Response {
-    match &doc.body {
-        Body::Response(r) => r,
-        Body::Request(_) => panic!("expected an SKR"),
-    }
-}
-
-fn response_mut(doc: &mut KsrDocument) -> &mut Response {
-    match &mut doc.body {
-        Body::Response(r) => r,
-        Body::Request(_) => panic!("expected an SKR"),
-    }
-}
-
 fn days(n: i64) -> XsdDuration {
     XsdDuration::from_days(n)
-}
-
-fn ts(text: &str) -> Timestamp {
-    Timestamp::parse_xsd(text).unwrap()
 }
 
 fn first_inception(ksr: &KsrDocument) -> Timestamp {

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod zones;
+
 /// Set by `.ci/run`: a missing interop tool fails the test instead of skipping it.
 pub const REQUIRE_TOOLS_ENV: &str = "STRONGROOM_REQUIRE_TOOLS";
 /// Overrides where the module under test is.
@@ -143,6 +145,29 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         );
     }
     found
+}
+
+/// Where `.ci/run` put the Python virtualenv and the sdists: `STRONGROOM_INTEROP`, else
+/// `target/interop`. `None` when there is no virtualenv there (skipped loudly, or a failure
+/// under `STRONGROOM_REQUIRE_TOOLS=1`).
+pub fn interop() -> Option<PathBuf> {
+    let dir = std::env::var_os("STRONGROOM_INTEROP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/interop"));
+    if dir.join("venv/bin/python").exists() {
+        return Some(dir);
+    }
+    if std::env::var_os(REQUIRE_TOOLS_ENV).is_some_and(|v| v == "1") {
+        panic!(
+            "{} has no Python interop environment: run .ci/run's setup",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED: no Python interop environment at {}; these suites did NOT run ***\n",
+        dir.display()
+    );
+    None
 }
 
 /// Copies a directory tree (a suite's sources into a scratch directory).

@@ -12,7 +12,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use strongroom_tests::{REQUIRE_TOOLS_ENV, Scratch};
+use strongroom_tests::{REQUIRE_TOOLS_ENV, Scratch, interop};
+
+/// The legacy chain's ceremony configuration, shared with the signer's ceremony tests.
+#[path = "../../signer/tests/support/legacy.rs"]
+mod legacy;
+
+use legacy::{LEGACY_KSK_POLICY, LEGACY_RELAXATIONS, LEGACY_ROLL_SCHEMA};
 
 const STRONGROOM: &str = env!("CARGO_BIN_EXE_strongroom-under-test");
 
@@ -158,27 +164,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn display(path: &Path) -> String {
     path.display().to_string()
-}
-
-/// Where `.ci/run` put the virtualenv (copied from `python_suites.rs`).
-fn interop() -> Option<PathBuf> {
-    let dir = std::env::var_os("STRONGROOM_INTEROP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/interop"));
-    if dir.join("venv/bin/python").exists() {
-        return Some(dir);
-    }
-    if std::env::var_os(REQUIRE_TOOLS_ENV).is_some_and(|v| v == "1") {
-        panic!(
-            "{} has no Python interop environment: run .ci/run's setup",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPED: no Python interop environment at {}; these suites did NOT run ***\n",
-        dir.display()
-    );
-    None
 }
 
 /// The venv's Python with dnspython, and the script written into `scratch`.
@@ -484,56 +469,6 @@ fn dnspython_refuses_one_flipped_character_and_names_the_bundle() {
     );
 }
 
-/// The legacy roll of 2010-Q2 (fixtures/ksr/README.md): KSK1 → KSK2 with KSK1 revoked
-/// (flags 385, tag 5145) in slots 7–8, where both keys sign: 11 signatures.
-const LEGACY_ROLL: &str = r#"
-[ksk_policy]
-publish_safety = "PT0S"
-retire_safety = "P28D"
-max_signature_validity = "P20D"
-min_signature_validity = "P15D"
-max_validity_overlap = "P10D"
-min_validity_overlap = "P5D"
-
-[request_policy]
-rsa_exponent_match_zsk_policy = false
-rsa_approved_exponents = [3, 65537]
-rsa_approved_key_sizes = [1024]
-check_bundle_overlap = false
-signature_validity_match_zsk_policy = false
-check_chain_overlap = false
-
-[schemas.legacy-roll.1]
-publish = "ksk_current"
-sign = "ksk_current"
-[schemas.legacy-roll.2]
-publish = ["ksk_current", "ksk_next"]
-sign = "ksk_current"
-[schemas.legacy-roll.3]
-publish = ["ksk_current", "ksk_next"]
-sign = "ksk_current"
-[schemas.legacy-roll.4]
-publish = ["ksk_current", "ksk_next"]
-sign = "ksk_current"
-[schemas.legacy-roll.5]
-publish = ["ksk_current", "ksk_next"]
-sign = "ksk_current"
-[schemas.legacy-roll.6]
-publish = ["ksk_current", "ksk_next"]
-sign = "ksk_current"
-[schemas.legacy-roll.7]
-publish = "ksk_next"
-revoke = "ksk_current"
-sign = ["ksk_next", "ksk_current"]
-[schemas.legacy-roll.8]
-publish = "ksk_next"
-revoke = "ksk_current"
-sign = ["ksk_next", "ksk_current"]
-[schemas.legacy-roll.9]
-publish = "ksk_next"
-sign = "ksk_next"
-"#;
-
 /// Counts of OK lines by "tag=T flags=F".
 fn signers(verdict: &Verdict) -> std::collections::BTreeMap<String, usize> {
     let mut counts = std::collections::BTreeMap::new();
@@ -558,8 +493,8 @@ fn dnspython_validates_the_legacy_roll_with_the_revoked_key() {
              [keys.ksk_current]\nlabel = \"KSK1\"\nalgorithm = \"RSASHA256\"\n\
              valid_from = \"2009-06-01T00:00:00+00:00\"\nkey_tag = 5017\nds_sha256 = \"{}\"\n\n\
              [keys.ksk_next]\nlabel = \"KSK2\"\nalgorithm = \"RSASHA256\"\n\
-             valid_from = \"2010-01-01T00:00:00+00:00\"\nkey_tag = 55186\nds_sha256 = \"{}\"\n\
-             {LEGACY_ROLL}",
+             valid_from = \"2010-01-01T00:00:00+00:00\"\nkey_tag = 55186\nds_sha256 = \"{}\"\n\n\
+             {LEGACY_KSK_POLICY}\n[request_policy]\n{LEGACY_RELAXATIONS}\n{LEGACY_ROLL_SCHEMA}",
             ceremony.ds("KSK1"),
             ceremony.ds("KSK2"),
         ),

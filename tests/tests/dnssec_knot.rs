@@ -5,7 +5,8 @@
 //! PIN-only token and on a 2-of-3 quorum token with every command under `strongroom activate`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use strongroom_tests::{Scratch, module_path, quorum_activation, run_script as sh, tool};
+use strongroom_tests::zones::{pin_only_token, quorum_token, tools_present, verify_script};
+use strongroom_tests::{Scratch, module_path, run_script as sh};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
@@ -25,30 +26,14 @@ ns.sub  IN A     192.0.2.53
 
 #[test]
 fn knot_keymgr_and_kzonesign() {
-    let tools = [
-        "pkcs11-tool",
-        "keymgr",
-        "kzonesign",
-        "ldns-verify-zone",
-        "dnssec-verify",
-        "kzonecheck",
-    ];
-    if !tools.iter().all(|t| tool(t).is_some()) {
+    if !tools_present(&["keymgr", "kzonesign"]) {
         return;
     }
-    let scratch = Scratch::new();
-    let module = module_path().display().to_string();
-    let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
-    sh(scratch.path(), &env, &format!(
-        "pkcs11-tool --module {module} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
-         pkcs11-tool --module {module} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null"
-    ));
+    let scratch = pin_only_token(LABEL, SO_PIN, PIN);
     knot_flow(&scratch, "");
 
     // A 2-of-3 quorum token: every Knot command runs under `strongroom activate`.
-    let quorum = Scratch::new();
-    let words = quorum_activation(
-        &quorum,
+    let (quorum, words) = quorum_token(
         env!("CARGO_BIN_EXE_strongroom-under-test"),
         LABEL,
         SO_PIN,
@@ -114,11 +99,7 @@ fn knot_flow(scratch: &Scratch, prefix: &str) {
         sh(
             work,
             &[],
-            &format!(
-                "ldns-verify-zone out/{origin}.zone
-             dnssec-verify -o {origin}. out/{origin}.zone
-             kzonecheck -o {origin}. -d on out/{origin}.zone"
-            ),
+            &verify_script(origin, &format!("out/{origin}.zone")),
         );
     }
 }

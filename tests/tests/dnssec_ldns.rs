@@ -5,26 +5,12 @@
 //! on a 2-of-3 quorum token activated by `strongroom activate`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use strongroom_tests::{Scratch, module_path, quorum_activation, run_script as sh, tool};
+use strongroom_tests::zones::{pin_only_token, quorum_token, tools_present, verify_script, zone};
+use strongroom_tests::{Scratch, module_path, run_script as sh};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
 const LABEL: &str = "dnssec";
-
-const ZONE: &str = "$TTL 3600
-@       IN SOA   ns1 hostmaster 2024010101 7200 3600 1209600 3600
-        IN NS    ns1
-        IN NS    ns2
-        IN MX    10 mail
-ns1     IN A     192.0.2.1
-ns2     IN A     192.0.2.2
-mail    IN A     192.0.2.25
-www     IN A     192.0.2.80
-www     IN AAAA  2001:db8::80
-txt     IN TXT   \"signed with keys held in a PKCS#11 token\"
-sub     IN NS    ns.sub
-ns.sub  IN A     192.0.2.53
-";
 
 /// Generates the keys, signs both zones (through `wrapper`, if any) and verifies them.
 fn sign_and_verify(scratch: &Scratch, wrapper: &str) {
@@ -46,11 +32,7 @@ fn sign_and_verify(scratch: &Scratch, wrapper: &str) {
         ),
     );
     for origin in ["example.com", "example.net"] {
-        std::fs::write(
-            work.join(format!("{origin}.zone")),
-            format!("$ORIGIN {origin}.\n{ZONE}"),
-        )
-        .unwrap();
+        std::fs::write(work.join(format!("{origin}.zone")), zone(origin)).unwrap();
     }
     std::fs::write(
         work.join("openssl.cnf"),
@@ -80,50 +62,26 @@ fn sign_and_verify(scratch: &Scratch, wrapper: &str) {
         sh(
             work,
             &[],
-            &format!(
-                "ldns-verify-zone {origin}.signed
-             dnssec-verify -o {origin}. {origin}.signed
-             kzonecheck -o {origin}. -d on {origin}.signed"
-            ),
+            &verify_script(origin, &format!("{origin}.signed")),
         );
     }
 }
 
-fn tools_present() -> bool {
-    [
-        "pkcs11-tool",
-        "ldns-signzone",
-        "ldns-verify-zone",
-        "dnssec-verify",
-        "kzonecheck",
-    ]
-    .iter()
-    .all(|t| tool(t).is_some())
-}
-
 #[test]
 fn ldns_signzone_on_a_pin_only_token() {
-    if !tools_present() {
+    if !tools_present(&["ldns-signzone"]) {
         return;
     }
-    let scratch = Scratch::new();
-    let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
-    let m = module_path().display().to_string();
-    sh(scratch.path(), &env, &format!(
-        "pkcs11-tool --module {m} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
-         pkcs11-tool --module {m} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null"
-    ));
+    let scratch = pin_only_token(LABEL, SO_PIN, PIN);
     sign_and_verify(&scratch, "");
 }
 
 #[test]
 fn ldns_signzone_under_strongroom_activate() {
-    if !tools_present() {
+    if !tools_present(&["ldns-signzone"]) {
         return;
     }
-    let scratch = Scratch::new();
-    let words = quorum_activation(
-        &scratch,
+    let (scratch, words) = quorum_token(
         env!("CARGO_BIN_EXE_strongroom-under-test"),
         LABEL,
         SO_PIN,

@@ -13,7 +13,10 @@
 
 use std::path::Path;
 
-use strongroom_tests::{Scratch, module_path, quorum_activation, run_script as sh, tool, wrapped};
+use strongroom_tests::zones::{
+    init_token_script, pin_only_token, quorum_token, tools_present, verify_script, zone,
+};
+use strongroom_tests::{module_path, wrapped};
 
 const PIN: &str = "1234";
 const SO_PIN: &str = "123456";
@@ -23,21 +26,6 @@ const ETC_CONF: &str = "/etc/opendnssec/conf.xml";
 /// (zone, DNSSEC algorithm number, denial of existence): KASP policies "rsa" and "ecdsa".
 const ZONES: [(&str, &str, &str); 2] =
     [("example.com", "8", "NSEC"), ("example.net", "13", "NSEC3")];
-
-const ZONE: &str = "$TTL 3600
-@       IN SOA   ns1 hostmaster 2024010101 7200 3600 1209600 3600
-        IN NS    ns1
-        IN NS    ns2
-        IN MX    10 mail
-ns1     IN A     192.0.2.1
-ns2     IN A     192.0.2.2
-mail    IN A     192.0.2.25
-www     IN A     192.0.2.80
-www     IN AAAA  2001:db8::80
-txt     IN TXT   \"signed with keys held in a PKCS#11 token\"
-sub     IN NS    ns.sub
-ns.sub  IN A     192.0.2.53
-";
 
 /// The daemons' flow (from the proven recipe `01-opendnssec.sh`), run as one bash script so
 /// that under `strongroom activate` every process it starts inherits the activation. Input
@@ -223,11 +211,7 @@ fn opendnssec_flow(
         std::fs::create_dir_all(work.join(dir)).unwrap();
     }
     for (origin, ..) in ZONES {
-        std::fs::write(
-            work.join(format!("unsigned/{origin}")),
-            format!("$ORIGIN {origin}.\n{ZONE}"),
-        )
-        .unwrap();
+        std::fs::write(work.join(format!("unsigned/{origin}")), zone(origin)).unwrap();
     }
     std::fs::write(work.join("conf.xml"), conf_xml(work, module)).unwrap();
     std::fs::write(work.join("kasp.xml"), kasp_xml()).unwrap();
@@ -306,10 +290,8 @@ fn opendnssec_flow(
         let verified = std::process::Command::new("bash")
             .arg("-c")
             .arg(format!(
-                "set -euo pipefail
-                 ldns-verify-zone signed/{origin}
-                 dnssec-verify -o {origin}. signed/{origin}
-                 kzonecheck -o {origin}. -d on signed/{origin}"
+                "set -euo pipefail\n{}",
+                verify_script(origin, &format!("signed/{origin}"))
             ))
             .current_dir(work)
             .output()
@@ -327,13 +309,9 @@ fn opendnssec_flow(
 
 /// PIN-only token initialised through the module (C_InitToken, C_InitPIN).
 fn pin_only() {
-    let scratch = Scratch::new();
+    let scratch = pin_only_token(LABEL, SO_PIN, PIN);
     let module = module_path().display().to_string();
     let env = [("STRONGROOM_CONF", scratch.conf().display().to_string())];
-    sh(scratch.path(), &env, &format!(
-        "pkcs11-tool --module {module} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
-         pkcs11-tool --module {module} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null"
-    ));
     if let Err(e) = opendnssec_flow(scratch.path(), &module, &env, &[]) {
         panic!("PIN-only token: {e}\nmodule log:\n{}", scratch.log());
     }
@@ -342,9 +320,7 @@ fn pin_only() {
 /// 2-of-3 quorum token; the whole flow (both daemons, the clients) under
 /// `strongroom activate`, which hands the activation to every process it starts.
 fn quorum_under_activate() {
-    let scratch = Scratch::new();
-    let words = quorum_activation(
-        &scratch,
+    let (scratch, words) = quorum_token(
         env!("CARGO_BIN_EXE_strongroom-under-test"),
         LABEL,
         SO_PIN,
@@ -376,9 +352,8 @@ fn softhsm_comparison() {
     let init = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "set -e
-             pkcs11-tool --module {SOFTHSM} --init-token --slot-index 0 --label {LABEL} --so-pin {SO_PIN} >/dev/null
-             pkcs11-tool --module {SOFTHSM} --token-label {LABEL} --login --login-type so --so-pin {SO_PIN} --init-pin --new-pin {PIN} >/dev/null"
+            "set -e\n{}",
+            init_token_script(SOFTHSM, LABEL, SO_PIN, PIN)
         ))
         .envs(env.iter().map(|(k, v)| (*k, v)))
         .output();
@@ -399,18 +374,13 @@ fn softhsm_comparison() {
 
 #[test]
 fn opendnssec_enforcer_and_signer() {
-    let tools = [
-        "pkcs11-tool",
+    if !tools_present(&[
         "ods-enforcer",
         "ods-enforcerd",
         "ods-signer",
         "ods-signerd",
         "ods-enforcer-db-setup",
-        "ldns-verify-zone",
-        "dnssec-verify",
-        "kzonecheck",
-    ];
-    if !tools.iter().all(|t| tool(t).is_some()) {
+    ]) {
         return;
     }
     // Restores /etc/opendnssec/conf.xml when this test ends, passing or not.

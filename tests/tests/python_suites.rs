@@ -5,11 +5,12 @@
 //! `.ci/run` installs both packages and unpacks the sdists into `target/interop`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
+use std::path::Path;
 
 use strongroom_tests::{
-    REQUIRE_TOOLS_ENV, Scratch, copy_dir, module_path, quorum_activation,
-    softhsm_conf as softhsm_env, tool, wrapped,
+    Scratch, copy_dir, interop, module_path, quorum_activation, softhsm_conf as softhsm_env, tool,
+    wrapped,
 };
 
 const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -26,13 +27,8 @@ const PYKCS11_BY_DESIGN: &[&str] = &[
 
 /// python-pkcs11's failures for features deliberately not offered (PyKCS11's suite has
 /// none); the README lists each with its reason.
-/// - `test_derive_key` derives ECDH on P-192, a curve the token does not offer;
-/// - `test_import_key_params` imports an EC key with explicit curve parameters (named curves
-///   only).
-const PYTHON_PKCS11_NOT_OFFERED: &[&str] = &[
-    "tests/test_ecc.py::ECCTests::test_derive_key",
-    "tests/test_ecc.py::ECCTests::test_import_key_params",
-];
+/// - `test_derive_key` derives ECDH on P-192, a curve the token does not offer.
+const PYTHON_PKCS11_NOT_OFFERED: &[&str] = &["tests/test_ecc.py::ECCTests::test_derive_key"];
 
 /// Asserts that every failure is one of the listed ones.
 fn assert_only(suite: &str, result: &Pytest, allowed: &[&[&str]], log: &str) {
@@ -45,27 +41,6 @@ fn assert_only(suite: &str, result: &Pytest, allowed: &[&[&str]], log: &str) {
         unexpected.is_empty(),
         "{suite}: unexpected failures {unexpected:?}\nmodule log:\n{log}"
     );
-}
-
-/// Where `.ci/run` put the virtualenv and the sdists.
-fn interop() -> Option<PathBuf> {
-    let dir = std::env::var_os("STRONGROOM_INTEROP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/interop"));
-    if dir.join("venv/bin/python").exists() {
-        return Some(dir);
-    }
-    if std::env::var_os(REQUIRE_TOOLS_ENV).is_some_and(|v| v == "1") {
-        panic!(
-            "{} has no Python interop environment: run .ci/run's setup",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPED: no Python interop environment at {}; these suites did NOT run ***\n",
-        dir.display()
-    );
-    None
 }
 
 #[derive(Debug, Default)]
@@ -234,75 +209,111 @@ fn run_python_pkcs11(
     )
 }
 
+/// Runs a suite: `(interop, module, env, work dir, wrapper)`.
+type RunSuite = fn(&Path, &Path, &[(&str, &OsStr)], &Path, &[String]) -> Pytest;
+
+/// One of the suites, with what these tests need to run and judge it.
+struct Suite {
+    /// The name and version its reports give.
+    name: &'static str,
+    run: RunSuite,
+    /// The (label, SO PIN, PIN) of the token the suite expects.
+    token: (&'static str, &'static str, &'static str),
+    /// The failures allowed on our module.
+    allowed: &'static [&'static str],
+}
+
+const PYKCS11: Suite = Suite {
+    name: "PyKCS11 1.5.20",
+    run: run_pykcs11,
+    token: ("A token", "123456", "1234"),
+    allowed: PYKCS11_BY_DESIGN,
+};
+
+const PYTHON_PKCS11: Suite = Suite {
+    name: "python-pkcs11 0.10.1",
+    run: run_python_pkcs11,
+    token: ("TEST", "5678", "1234"),
+    allowed: PYTHON_PKCS11_NOT_OFFERED,
+};
+
+impl Suite {
+    /// Runs the suite on our module at `module` with `scratch`'s configuration (through
+    /// `wrapper`, if any), and reports it as run `on`.
+    fn run_ours(
+        &self,
+        interop: &Path,
+        module: &Path,
+        scratch: &Scratch,
+        wrapper: &[String],
+        on: &str,
+    ) -> Pytest {
+        let conf = scratch.conf();
+        let result = (self.run)(
+            interop,
+            module,
+            &[("STRONGROOM_CONF", conf.as_os_str())],
+            scratch.path(),
+            wrapper,
+        );
+        report(self.name, on, &result);
+        result
+    }
+
+    /// Runs the suite on SoftHSM 2.6.1, when installed, and reports it: for comparison only.
+    fn compare_with_softhsm(&self, interop: &Path) {
+        if tool("softhsm2-util").is_some() {
+            let dir = tempfile::tempdir().unwrap();
+            let conf = softhsm_env(dir.path());
+            let softhsm = (self.run)(
+                interop,
+                Path::new(SOFTHSM),
+                &[("SOFTHSM2_CONF", conf.as_os_str())],
+                dir.path(),
+                &[],
+            );
+            report(self.name, "SoftHSM 2.6.1 (for comparison)", &softhsm);
+        }
+    }
+
+    /// Asserts that every failure of `result`, the run named `what` on `scratch`, is allowed.
+    fn assert_only_allowed(&self, what: &str, result: &Pytest, scratch: &Scratch) {
+        assert_only(what, result, &[self.allowed], &scratch.log());
+    }
+
+    /// Runs the suite on a 2-of-3 quorum token made in `quorum`, under `strongroom activate --
+    /// ...`; reports it as run `on` and asserts that every failure is allowed.
+    fn run_activated(&self, interop: &Path, quorum: &Scratch, on: &str, what: &str) {
+        let (label, so_pin, pin) = self.token;
+        let wrapper = quorum_activation(quorum, STRONGROOM, label, so_pin, pin);
+        let activated = self.run_ours(interop, &module_path(), quorum, &wrapper, on);
+        self.assert_only_allowed(what, &activated, quorum);
+    }
+}
+
 #[test]
 fn pykcs11_suite() {
     let Some(interop) = interop() else { return };
     let scratch = Scratch::new();
-    let conf = scratch.conf();
-    let ours = run_pykcs11(
-        &interop,
-        &module_path(),
-        &[("STRONGROOM_CONF", conf.as_os_str())],
-        scratch.path(),
-        &[],
-    );
-    report("PyKCS11 1.5.20", "Strongroom", &ours);
+    PYKCS11.run_ours(&interop, &module_path(), &scratch, &[], "Strongroom");
 
     let posing = Scratch::with_config("[pkcs11]\nidentity = \"softhsm\"\n");
-    let conf = posing.conf();
-    let as_softhsm = run_pykcs11(
+    let as_softhsm = PYKCS11.run_ours(
         &interop,
         &module_path(),
-        &[("STRONGROOM_CONF", conf.as_os_str())],
-        posing.path(),
+        &posing,
         &[],
-    );
-    report(
-        "PyKCS11 1.5.20",
         "Strongroom posing as SoftHSM",
-        &as_softhsm,
     );
-
-    if tool("softhsm2-util").is_some() {
-        let dir = tempfile::tempdir().unwrap();
-        let conf = softhsm_env(dir.path());
-        let softhsm = run_pykcs11(
-            &interop,
-            Path::new(SOFTHSM),
-            &[("SOFTHSM2_CONF", conf.as_os_str())],
-            dir.path(),
-            &[],
-        );
-        report("PyKCS11 1.5.20", "SoftHSM 2.6.1 (for comparison)", &softhsm);
-    }
-    assert_only(
-        "PyKCS11 posing",
-        &as_softhsm,
-        &[PYKCS11_BY_DESIGN],
-        &posing.log(),
-    );
+    PYKCS11.compare_with_softhsm(&interop);
+    PYKCS11.assert_only_allowed("PyKCS11 posing", &as_softhsm, &posing);
 
     // The posing run again on a 2-of-3 quorum token, under `strongroom activate -- ...`.
-    let quorum = Scratch::with_config("[pkcs11]\nidentity = \"softhsm\"\n");
-    let wrapper = quorum_activation(&quorum, STRONGROOM, "A token", "123456", "1234");
-    let conf = quorum.conf();
-    let activated = run_pykcs11(
+    PYKCS11.run_activated(
         &interop,
-        &module_path(),
-        &[("STRONGROOM_CONF", conf.as_os_str())],
-        quorum.path(),
-        &wrapper,
-    );
-    report(
-        "PyKCS11 1.5.20",
+        &Scratch::with_config("[pkcs11]\nidentity = \"softhsm\"\n"),
         "Strongroom posing as SoftHSM, quorum token under strongroom activate",
-        &activated,
-    );
-    assert_only(
         "PyKCS11 under strongroom activate",
-        &activated,
-        &[PYKCS11_BY_DESIGN],
-        &quorum.log(),
     );
 }
 
@@ -310,84 +321,29 @@ fn pykcs11_suite() {
 fn python_pkcs11_suite() {
     let Some(interop) = interop() else { return };
     let scratch = Scratch::new();
-    let conf = scratch.conf();
-    let ours = run_python_pkcs11(
-        &interop,
-        &module_path(),
-        &[("STRONGROOM_CONF", conf.as_os_str())],
-        scratch.path(),
-        &[],
-    );
-    report("python-pkcs11 0.10.1", "Strongroom", &ours);
+    let ours = PYTHON_PKCS11.run_ours(&interop, &module_path(), &scratch, &[], "Strongroom");
 
     // python-pkcs11 enables its SoftHSM-only tests by the module's file name.
     let posing = Scratch::new();
     let link = posing.path().join("softhsm/libsofthsm2.so");
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(module_path(), &link).unwrap();
-    let conf = posing.conf();
-    let as_softhsm = run_python_pkcs11(
+    let as_softhsm = PYTHON_PKCS11.run_ours(
         &interop,
         &link,
-        &[("STRONGROOM_CONF", conf.as_os_str())],
-        posing.path(),
+        &posing,
         &[],
-    );
-    report(
-        "python-pkcs11 0.10.1",
         "Strongroom named libsofthsm2.so",
-        &as_softhsm,
     );
-
-    if tool("softhsm2-util").is_some() {
-        let dir = tempfile::tempdir().unwrap();
-        let conf = softhsm_env(dir.path());
-        let softhsm = run_python_pkcs11(
-            &interop,
-            Path::new(SOFTHSM),
-            &[("SOFTHSM2_CONF", conf.as_os_str())],
-            dir.path(),
-            &[],
-        );
-        report(
-            "python-pkcs11 0.10.1",
-            "SoftHSM 2.6.1 (for comparison)",
-            &softhsm,
-        );
-    }
-    assert_only(
-        "python-pkcs11",
-        &ours,
-        &[PYTHON_PKCS11_NOT_OFFERED],
-        &scratch.log(),
-    );
-    assert_only(
-        "python-pkcs11 named libsofthsm2.so",
-        &as_softhsm,
-        &[PYTHON_PKCS11_NOT_OFFERED],
-        &posing.log(),
-    );
+    PYTHON_PKCS11.compare_with_softhsm(&interop);
+    PYTHON_PKCS11.assert_only_allowed("python-pkcs11", &ours, &scratch);
+    PYTHON_PKCS11.assert_only_allowed("python-pkcs11 named libsofthsm2.so", &as_softhsm, &posing);
 
     // The same suite on a 2-of-3 quorum token, activated by `strongroom activate -- ...`.
-    let quorum = Scratch::new();
-    let wrapper = quorum_activation(&quorum, STRONGROOM, "TEST", "5678", "1234");
-    let conf = quorum.conf();
-    let activated = run_python_pkcs11(
+    PYTHON_PKCS11.run_activated(
         &interop,
-        &module_path(),
-        &[("STRONGROOM_CONF", conf.as_os_str())],
-        quorum.path(),
-        &wrapper,
-    );
-    report(
-        "python-pkcs11 0.10.1",
+        &Scratch::new(),
         "Strongroom quorum token under strongroom activate",
-        &activated,
-    );
-    assert_only(
         "python-pkcs11 under strongroom activate",
-        &activated,
-        &[PYTHON_PKCS11_NOT_OFFERED],
-        &quorum.log(),
     );
 }
