@@ -16,7 +16,8 @@ use crate::admin::Output;
 use crate::admin::activation::KeyAccess;
 use crate::admin::open_hsm;
 use crate::ceremony::{
-    CeremonyConfig, HsmConfig, Ksk, Schema, build_skr, check_ksks, format_bundle_table, verify_skr,
+    CeremonyConfig, HsmConfig, Ksk, KskChecks, Schema, build_skr, check_ksks, format_bundle_table,
+    verify_skr,
 };
 use crate::error::{CliError, CliResult, fail, in_file};
 use crate::keystore::{EmbeddedStore, KeyStore, Pkcs11Store};
@@ -204,6 +205,30 @@ fn plan_table(ksr: &KsrDocument, schema: &Schema, keys: &[Ksk]) -> String {
     out
 }
 
+/// Opens the HSM and runs the KSK checks of the chosen schema, showing both.
+fn hsm_checks(
+    args: &CeremonyArgs,
+    prepared: &Prepared,
+    transcript: &mut Transcript,
+) -> CliResult<(Box<dyn KeyStore>, Schema, KskChecks)> {
+    let store = open_store(args, &prepared.config)?;
+    transcript.show(&format!("HSM: {}\n", store.describe()));
+    let schema = prepared
+        .config
+        .schema(&args.schema, bundle_count(&prepared.ksr))
+        .map_err(|e| CliError(e.to_string()))?;
+    let ksks = check_ksks(
+        &prepared.ksr,
+        &prepared.config,
+        &schema,
+        store.as_ref(),
+        prepared.previous.as_ref(),
+    )
+    .map_err(|e| CliError(e.to_string()))?;
+    transcript.show(&report_text(&ksks.report));
+    Ok((store, schema, ksks))
+}
+
 /// `ksr check`: every check, the KSK ones in the HSM included; signs nothing.
 pub fn check(args: &CeremonyArgs) -> CliResult<Output> {
     let mut transcript = match &args.transcript {
@@ -225,22 +250,8 @@ fn check_with(args: &CeremonyArgs, transcript: &mut Transcript) -> CliResult<Out
     // The KSR's own checks are shown first: they need no HSM, and an HSM that cannot be
     // opened must not hide them.
     transcript.show(&report_text(&prepared.report));
-    let mut report = prepared.report;
-    let store = open_store(args, &prepared.config)?;
-    transcript.show(&format!("HSM: {}\n", store.describe()));
-    let schema = prepared
-        .config
-        .schema(&args.schema, bundle_count(&prepared.ksr))
-        .map_err(|e| CliError(e.to_string()))?;
-    let ksks = check_ksks(
-        &prepared.ksr,
-        &prepared.config,
-        &schema,
-        store.as_ref(),
-        prepared.previous.as_ref(),
-    )
-    .map_err(|e| CliError(e.to_string()))?;
-    transcript.show(&report_text(&ksks.report));
+    let (_store, schema, ksks) = hsm_checks(args, &prepared, transcript)?;
+    let mut report = prepared.report.clone();
     report.merge(ksks.report);
     let keys: Vec<Ksk> = ksks.keys.into_values().collect();
     transcript.show(&plan_table(&prepared.ksr, &schema, &keys));
@@ -330,21 +341,7 @@ fn sign_with(
     if !prepared.report.is_ok() {
         return fail(format!("the KSR is refused: {}", ids(&prepared.report)));
     }
-    let store = open_store(args, &prepared.config)?;
-    transcript.show(&format!("HSM: {}\n", store.describe()));
-    let schema = prepared
-        .config
-        .schema(&args.schema, bundle_count(&prepared.ksr))
-        .map_err(|e| CliError(e.to_string()))?;
-    let ksks = check_ksks(
-        &prepared.ksr,
-        &prepared.config,
-        &schema,
-        store.as_ref(),
-        prepared.previous.as_ref(),
-    )
-    .map_err(|e| CliError(e.to_string()))?;
-    transcript.show(&report_text(&ksks.report));
+    let (store, schema, ksks) = hsm_checks(args, &prepared, transcript)?;
     if !ksks.report.is_ok() {
         return fail(format!("the KSK checks failed: {}", ids(&ksks.report)));
     }

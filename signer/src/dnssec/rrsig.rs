@@ -231,25 +231,9 @@ fn signing_owner<N: ToName>(owner: &N, labels: u8) -> Result<Name<Vec<u8>>, Sign
 }
 
 /// `YYYYMMDDHHMMSS` (UTC) of an RRSIG time. `domain` 0.12 parses this form but prints the
-/// integer, so the civil date is computed here (days → y/m/d, H. Hinnant's algorithm).
+/// integer; the civil date is the KSR model's (one implementation of the calendar).
 pub fn timestamp_text(seconds: u32) -> String {
-    let secs = i64::from(seconds);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
+    crate::ksr::Timestamp::from_unix(i64::from(seconds)).to_rrsig()
 }
 
 #[cfg(test)]

@@ -204,24 +204,7 @@ fn hsm_mechanism(mechanism: SignMechanism) -> Mechanism {
 impl KeyStore for EmbeddedStore {
     fn key(&self, label: &str) -> Result<KeyRef, KeyStoreError> {
         let handles = self.find_keys(ck::CKO_PRIVATE_KEY, Some(label))?;
-        let handle = match handles.as_slice() {
-            [handle] => *handle,
-            [] => {
-                return Err(KeyStoreError::KeyNotFound {
-                    label: label.to_string(),
-                    store: self.describe(),
-                    available: self.labels().unwrap_or_default(),
-                    logged_in: self.is_logged_in(),
-                });
-            }
-            several => {
-                return Err(KeyStoreError::DuplicateLabel {
-                    label: label.to_string(),
-                    store: self.describe(),
-                    count: several.len(),
-                });
-            }
-        };
+        let handle = super::only_key(label, &handles, self, self.is_logged_in())?;
         let kind = self.public_key_of(label, handle)?.kind();
         Ok(KeyRef {
             label: label.to_string(),

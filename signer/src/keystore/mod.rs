@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::Digest;
 
+use crate::dnssec::verify::{DIGEST_INFO_SHA256, DIGEST_INFO_SHA512};
+
 pub use embedded::EmbeddedStore;
 pub use pkcs11::Pkcs11Store;
 pub use public_key::{Curve, PublicKey};
@@ -264,23 +266,38 @@ fn check_owner(
     }
 }
 
-/// DER `DigestInfo` prefixes of EMSA-PKCS1-v1_5 (RFC 8017 §9.2 note 1).
-const SHA256_DIGEST_INFO: &[u8] = &[
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
-const SHA512_DIGEST_INFO: &[u8] = &[
-    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05,
-    0x00, 0x04, 0x40,
-];
+/// The one private key a label names, as IANA's tool requires: none, or more than one, is
+/// an error naming the label and the store (with the labels it does hold).
+fn only_key<H: Copy>(
+    label: &str,
+    handles: &[H],
+    store: &dyn KeyStore,
+    logged_in: bool,
+) -> Result<H, KeyStoreError> {
+    match handles {
+        [handle] => Ok(*handle),
+        [] => Err(KeyStoreError::KeyNotFound {
+            label: label.to_string(),
+            store: store.describe(),
+            available: store.labels().unwrap_or_default(),
+            logged_in,
+        }),
+        several => Err(KeyStoreError::DuplicateLabel {
+            label: label.to_string(),
+            store: store.describe(),
+            count: several.len(),
+        }),
+    }
+}
+
 /// RFC 8017 §9.2: at least eight 0xFF bytes of padding.
 const MIN_PADDING: usize = 8;
 
 /// The hash DNSSEC algorithms 8 and 10 use: (DigestInfo prefix, digest length).
 fn rsa_hash(algorithm: u8) -> Option<(&'static [u8], usize)> {
     match algorithm {
-        8 => Some((SHA256_DIGEST_INFO, 32)),
-        10 => Some((SHA512_DIGEST_INFO, 64)),
+        8 => Some((DIGEST_INFO_SHA256, 32)),
+        10 => Some((DIGEST_INFO_SHA512, 64)),
         _ => None,
     }
 }

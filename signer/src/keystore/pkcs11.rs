@@ -308,24 +308,7 @@ fn describe(module: &Path, token: &TokenIdentity) -> String {
 impl KeyStore for Pkcs11Store {
     fn key(&self, label: &str) -> Result<KeyRef, KeyStoreError> {
         let handles = self.find_keys(ObjectClass::PRIVATE_KEY, Some(label))?;
-        let handle = match handles.as_slice() {
-            [handle] => *handle,
-            [] => {
-                return Err(KeyStoreError::KeyNotFound {
-                    label: label.to_string(),
-                    store: self.describe(),
-                    available: self.labels().unwrap_or_default(),
-                    logged_in: self.logged_in,
-                });
-            }
-            several => {
-                return Err(KeyStoreError::DuplicateLabel {
-                    label: label.to_string(),
-                    store: self.describe(),
-                    count: several.len(),
-                });
-            }
-        };
+        let handle = super::only_key(label, &handles, self, self.logged_in)?;
         let kind = self.public_key_of(label, handle)?.kind();
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
         if !keys.iter().any(|h| h.handle() == handle.handle()) {
