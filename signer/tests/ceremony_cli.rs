@@ -19,7 +19,7 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use signer::ksr::{Body, Bundle, KsrDocument, parse_document};
 use support::cli::{Env, Run, Token, display, init_token, strings};
-use support::fixtures::{BUNDLE_1_2018, ksr_fixture, legacy_key};
+use support::fixtures::{BUNDLE_1_2018, REAL_KSRS, ksr_fixture, legacy_key};
 use support::legacy::LEGACY_RELAXATIONS;
 use support::modules::{SOFTHSM, strongroom_module_or_workspace_build};
 use support::{REQUIRE_TOOLS_ENV, tools_required};
@@ -265,6 +265,56 @@ fn ksk1_ds(env: &Env, token: &Token) -> String {
     let ds = env.run(&args).json();
     assert_eq!(ds["key_tag"], 5017, "{ds}");
     ds["ds_sha256"].as_str().unwrap().to_string()
+}
+
+/// Every real IANA KSR passes `strongroom ksr check` — the KSR checks and the KSK checks in
+/// the token — with only the relaxations the fixtures README documents for it, given as the
+/// ceremony configuration's `[request_policy]`, and the clock at its first inception.
+#[test]
+fn every_real_ksr_passes_ksr_check_with_its_documented_relaxations() {
+    let (env, token) = ceremony();
+    let ds = ksk1_ds(&env, &token);
+    for (name, bytes, relaxations) in REAL_KSRS {
+        let ksr = parse_document(bytes).unwrap();
+        let Body::Request(request) = &ksr.body else {
+            panic!("{name} is not a KSR")
+        };
+        let first = request.bundles.iter().map(|b| b.inception).min().unwrap();
+        let config = env.file(
+            &format!("{name}.toml"),
+            embedded_config(
+                &ds,
+                &format!("\n[request_policy]\n{}\n", relaxations.join("\n")),
+            ),
+        );
+        let mut args = strings(&["ksr", "check", &display(&ksr_fixture(name))]);
+        args.extend([
+            "--config".into(),
+            display(&config),
+            "--now".into(),
+            first.to_xsd(),
+        ]);
+        args.extend(token.access(&QUORUM));
+        let run = env.run(&args);
+        run.ok();
+        let text = &run.stderr;
+        assert!(
+            text.contains("All checks passed; nothing was signed."),
+            "{name} with {relaxations:?}: {run:#?}"
+        );
+        assert!(!text.contains("FAIL "), "{name}: {text}");
+        for id in [
+            "KSR-BUNDLE-POP",
+            "KSR-BUNDLE-KEYS",
+            "KSK-IDENTITY",
+            "KSK-VALIDITY",
+        ] {
+            assert!(
+                text.contains(&format!("PASS {id}")),
+                "{name}: {id} missing:\n{text}"
+            );
+        }
+    }
 }
 
 // ---- 1. ksr sign, the transcript, skr verify ------------------------------------------------

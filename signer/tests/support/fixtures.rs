@@ -95,3 +95,43 @@ pub fn legacy_key_parts(n: u8) -> RsaPrivateParts {
         other => panic!("test key {n} is not RSA: {other:?}"),
     }
 }
+
+/// The knobs kskm's 2010 tests relax (fixtures README): e=3 declared for e=65537 keys,
+/// 1024-bit ZSKs, 15-day validity ending 23:59:59 and overlaps of 4d23:59:59.
+pub const RELAX_2010: &str = r#"
+rsa_exponent_match_zsk_policy = false
+rsa_approved_exponents = [3, 65537]
+rsa_approved_key_sizes = [1024]
+check_bundle_overlap = false
+signature_validity_match_zsk_policy = false
+"#;
+
+/// Every real KSR with exactly the relaxations the fixtures README documents, as the
+/// `[request_policy]` table an operator would write.
+pub const REAL_KSRS: &[(&str, &[u8], &[&str])] = &[
+    (
+        "ksr-root-2009-q4-2.xml",
+        KSR_2009_Q4,
+        &[
+            RELAX_2010,
+            "num_bundles = 6",
+            "num_keys_per_bundle = [1, 1, 1, 1, 1, 2]",
+            "num_different_keys_in_all_bundles = 2",
+            "check_cycle_length = false",
+            "check_bundle_intervals = false",
+        ],
+    ),
+    ("ksr-root-2010-q1-0.xml", KSR_2010_Q1, &[RELAX_2010]),
+    ("ksr-root-2010-q2-0.xml", KSR_2010_Q2, &[RELAX_2010]),
+    (
+        "ksr-root-2016-q3-0.xml",
+        KSR_2016_Q3,
+        &[
+            "rsa_approved_key_sizes = [1024, 2048]",
+            "check_bundle_overlap = false",
+            "signature_validity_match_zsk_policy = false",
+        ],
+    ),
+    ("ksr-root-2017-q2-0.xml", KSR_2017_Q2, &[]),
+    ("ksr-root-2018-q1-0-d_to_e.xml", KSR_2018_Q1, &[]),
+];
