@@ -12,9 +12,9 @@ use signer::policy::{
     check_response, check_safety,
 };
 use support::fixtures::{
-    BUNDLE_1_2018, KSR_2009_Q4, KSR_2010_Q1, KSR_2010_Q2, KSR_2016_Q3, KSR_2017_Q2, KSR_2018_Q1,
-    KSR_BAD, LEGACY_2009_Q4, LEGACY_2010_Q1, LEGACY_2010_Q2, REAL_KSRS, RELAX_2010, SKR_2017_Q1,
-    SKR_2017_Q2, SKR_2017_Q3, SKR_2018_Q1, request, request_mut, response, response_mut, ts,
+    BUNDLE_1_2018, KSR_2010_Q1, KSR_2010_Q2, KSR_2017_Q2, KSR_2018_Q1, KSR_BAD, LEGACY_2009_Q4,
+    LEGACY_2010_Q1, LEGACY_2010_Q2, REAL_KSRS, RELAX_2010, SKR_2017_Q1, SKR_2017_Q2, SKR_2017_Q3,
+    SKR_2018_Q1, request, request_mut, response, response_mut, ts,
 };
 
 fn doc(bytes: &[u8]) -> KsrDocument {
