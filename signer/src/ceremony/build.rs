@@ -14,8 +14,8 @@ use domain::base::name::Name;
 use super::config::{CeremonyConfig, KskPolicy};
 use super::error::CeremonyError;
 use super::ksk::{Ksk, KskChecks, check_ksks, rsa_exponent};
+use super::ksr_request;
 use super::schema::{Schema, SlotActions};
-use super::sorted_bundles;
 use super::table::{BundleRow, bundle_rows};
 use super::verify::verify_skr;
 use crate::dnssec::{self, DnsKey, FLAG_ZONE, PROTOCOL_DNSSEC, RrsigFields, signed_data};
@@ -56,15 +56,7 @@ pub fn build_skr(
     store: &dyn KeyStore,
     previous_skr: Option<&KsrDocument>,
 ) -> Result<SignedSkr, CeremonyError> {
-    let Body::Request(request) = &ksr.body else {
-        return Err(CeremonyError::WrongDocument {
-            role: "KSR",
-            id: ksr.id.clone(),
-            found: "an SKR",
-            expected: "a KSR",
-        });
-    };
-    let bundles = sorted_bundles(&request.bundles);
+    let (request, bundles) = ksr_request(ksr)?;
     let schema = config.schema(schema, bundles.len())?;
     let KskChecks { keys, mut report } = check_ksks(ksr, config, &schema, store, previous_skr)?;
     if !report.is_ok() {

@@ -13,7 +13,7 @@ use super::config::CeremonyConfig;
 use super::error::CeremonyError;
 use super::keys::{DsDigest, KSK_ALGORITHMS, KskConfig};
 use super::schema::Schema;
-use super::sorted_bundles;
+use super::{ksr_request, sorted_bundles};
 use crate::dnssec::{DnsKey, FLAG_SEP, FLAG_ZONE};
 use crate::keystore::{Curve, KeyKind, KeyRef, KeyStore, PublicKey, SigningPath, mechanism};
 use crate::ksr::{Body, Bundle, KsrDocument, Timestamp};
@@ -68,15 +68,7 @@ pub fn check_ksks(
     store: &dyn KeyStore,
     previous_skr: Option<&KsrDocument>,
 ) -> Result<KskChecks, CeremonyError> {
-    let Body::Request(request) = &ksr.body else {
-        return Err(CeremonyError::WrongDocument {
-            role: "KSR",
-            id: ksr.id.clone(),
-            found: "an SKR",
-            expected: "a KSR",
-        });
-    };
-    let bundles = sorted_bundles(&request.bundles);
+    let (_, bundles) = ksr_request(ksr)?;
     if schema.slots.len() != bundles.len() {
         return Err(CeremonyError::SlotCount {
             schema: schema.name.clone(),

@@ -31,7 +31,7 @@ pub use schema::{Schema, SlotActions};
 pub use table::{BundleRow, KskUse, bundle_rows, format_bundle_table};
 pub use verify::{BundleReport, SignatureCheck, SkrReport, VerifySkrError, verify_skr};
 
-use crate::ksr::Bundle;
+use crate::ksr::{Body, Bundle, KsrDocument, Request};
 
 /// Bundles in the order every step uses: stably sorted by expiration, as kskm sorts them on
 /// load and as the policy checks number them (bundle `i` gets schema slot `i`).
@@ -39,4 +39,18 @@ pub(crate) fn sorted_bundles(bundles: &[Bundle]) -> Vec<&Bundle> {
     let mut sorted: Vec<&Bundle> = bundles.iter().collect();
     sorted.sort_by_key(|b| b.expiration);
     sorted
+}
+
+/// The KSR's request and its bundles in [`sorted_bundles`] order; an SKR given as the KSR is
+/// refused by name.
+pub(crate) fn ksr_request(ksr: &KsrDocument) -> Result<(&Request, Vec<&Bundle>), CeremonyError> {
+    let Body::Request(request) = &ksr.body else {
+        return Err(CeremonyError::WrongDocument {
+            role: "KSR",
+            id: ksr.id.clone(),
+            found: "an SKR",
+            expected: "a KSR",
+        });
+    };
+    Ok((request, sorted_bundles(&request.bundles)))
 }
