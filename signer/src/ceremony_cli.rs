@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use signer::admin::Output;
-use signer::admin::activation::KeyAccess;
 use signer::commands::keysource::{KeySource, parse_algorithm};
 use signer::commands::{ksr, rrset};
 use signer::error::{CliResult, fail};
@@ -17,21 +16,15 @@ pub struct KeySourceArgs {
     /// The embedded token holding the key.
     #[arg(long)]
     pub token: Option<String>,
-    /// A PKCS#11 module to use instead of the embedded token.
+    /// A PKCS#11 module to use instead of the embedded token. Its user PIN is --pin-file's:
+    /// without one there is no login, an empty file is an empty-PIN login.
     #[arg(long)]
     pub module: Option<PathBuf>,
     /// The token's label in that module.
     #[arg(long)]
     pub token_label: Option<String>,
-    /// File holding the user PIN (for a module: absent = no login, empty = empty PIN).
-    #[arg(long)]
-    pub pin_file: Option<PathBuf>,
-    /// An officer's card (repeat for each card of the quorum).
-    #[arg(long)]
-    pub card: Vec<PathBuf>,
-    /// The PIN file of each --card, in the same order.
-    #[arg(long)]
-    pub card_pin_file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub access: crate::AccessArgs,
 }
 
 impl KeySourceArgs {
@@ -43,7 +36,7 @@ impl KeySourceArgs {
             return Ok(KeySource::Pkcs11 {
                 module: module.clone(),
                 token,
-                pin_file: self.pin_file.clone(),
+                pin_file: self.access.pin_file.clone(),
             });
         }
         let Some(token) = self.token.clone() else {
@@ -53,11 +46,7 @@ impl KeySourceArgs {
         };
         Ok(KeySource::Embedded {
             token,
-            access: KeyAccess {
-                pin_file: self.pin_file.clone(),
-                cards: self.card.clone(),
-                card_pin_files: self.card_pin_file.clone(),
-            },
+            access: self.access.clone().into(),
         })
     }
 }
@@ -163,15 +152,9 @@ pub struct CeremonyFlags {
     /// Without --config: the embedded token holding the KSKs.
     #[arg(long)]
     pub token: Option<String>,
-    /// File holding the embedded token's user PIN (asked for on the terminal when absent).
-    #[arg(long)]
-    pub pin_file: Option<PathBuf>,
-    /// An officer's card (repeat; asked for on the terminal when absent).
-    #[arg(long)]
-    pub card: Vec<PathBuf>,
-    /// The PIN file of each --card, in the same order.
-    #[arg(long)]
-    pub card_pin_file: Vec<PathBuf>,
+    /// The embedded token's PIN and cards (asked for on the terminal when absent).
+    #[command(flatten)]
+    pub access: crate::AccessArgs,
 }
 
 impl CeremonyFlags {
@@ -184,11 +167,7 @@ impl CeremonyFlags {
             now: self.now,
             ksk_labels: self.ksk,
             token: self.token,
-            access: KeyAccess {
-                pin_file: self.pin_file,
-                cards: self.card,
-                card_pin_files: self.card_pin_file,
-            },
+            access: self.access.into(),
             transcript: self.transcript,
             hsm: None,
             quiet: false,
