@@ -11,20 +11,15 @@ use hsm_core::attr::{Template, ulong_bytes};
 use hsm_core::mechanism::{CkEcdh1Params, Mechanism, PointerParams};
 use hsm_core::{Error, Hsm};
 
-/// The explicit P-521 parameters of python-pkcs11's `test_import_key_params` (an older
-/// OpenSSL's encoding, b in 65 bytes), with a seed.
-const PY_PARAMS: &str = "\
-    308201c2020101304d06072a8648ce3d0101024201ffffffffffffffffffffffffffffffffffffffffffffff\
-    ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3081\
-    9e044201ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
-    fffffffffffffffffffffffffffffffffffffffffffffffffc044151953eb9618e1c9a1f929a21a0b68540ee\
-    a2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd4\
-    6b503f00031500d09e8800291cb85396cc6717393284aaa0da64ba0481850400c6858e06b70404e9cd9e3ecb\
-    662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a42\
-    9bf97e7e31c2e5bd66011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97\
-    ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650024201ffffffffffffffffffff\
-    fffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b889\
-    9c47aebb6fb71e91386409020101";
+/// The shared encodings (`fixtures/ec-explicit-params.rs`).
+mod explicit {
+    #![allow(dead_code)] // each includer uses its own subset
+    include!("../../fixtures/ec-explicit-params.rs");
+}
+/// python-pkcs11's `test_import_key_params` parameters: P-521 in an older OpenSSL's encoding
+/// (b in 65 bytes), with a seed.
+use explicit::P521_EXPLICIT_SHORT_B as PY_PARAMS;
+use explicit::{P256_EXPLICIT_SEED, P384_EXPLICIT, P521_EXPLICIT_SEED};
 
 /// The public point of that test's key.
 const PY_POINT: &str = "\
@@ -32,40 +27,6 @@ const PY_POINT: &str = "\
     e13fbe1156612474cf7883a75517075d78af9117be60c4016c7fdf672a9f09ee35bc8977f5bc21aa58bcdfd0\
     008ff5a8c5766e8a5a4a697069bc66f1db7f3450886b79cd6316322d38e83f5e9f5d39e7234192bb674c15ab\
     55";
-
-/// `openssl ecparam -name secp521r1 -param_enc explicit -outform DER` (OpenSSL 3.0).
-const P521_EXPLICIT_SEED: &str = "\
-    308201c3020101304d06072a8648ce3d0101024201ffffffffffffffffffffffffffffffffffffffffffffff\
-    ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3081\
-    9f044201ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
-    fffffffffffffffffffffffffffffffffffffffffffffffffc04420051953eb9618e1c9a1f929a21a0b68540\
-    eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451f\
-    d46b503f00031500d09e8800291cb85396cc6717393284aaa0da64ba0481850400c6858e06b70404e9cd9e3e\
-    cb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a\
-    429bf97e7e31c2e5bd66011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c\
-    97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650024201ffffffffffffffffff\
-    fffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8\
-    899c47aebb6fb71e91386409020101";
-
-/// `openssl ecparam -name prime256v1 -param_enc explicit -outform DER`.
-const P256_EXPLICIT_SEED: &str = "\
-    3081f7020101302c06072a8648ce3d0101022100ffffffff00000001000000000000000000000000ffffffff\
-    ffffffffffffffff305b0420ffffffff00000001000000000000000000000000fffffffffffffffffffffffc\
-    04205ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b031500c49d360886e704\
-    936a6678e1139d26b7819f7e900441046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945\
-    d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5022100ffffffff00\
-    000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551020101";
-
-/// `openssl ecparam -name secp384r1 -param_enc explicit -no_seed -outform DER`.
-const P384_EXPLICIT: &str = "\
-    30820140020101303c06072a8648ce3d0101023100ffffffffffffffffffffffffffffffffffffffffffffff\
-    fffffffffffffffffeffffffff0000000000000000ffffffff30640430ffffffffffffffffffffffffffffff\
-    fffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc0430b3312fa7e23ee7e498\
-    8e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef046104aa87\
-    ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e387276\
-    0ab73617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a43\
-    1d7c90ea0e5f023100ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0d\
-    b248b0a77aecec196accc52973020101";
 
 /// A P-521 key from `openssl ecparam -name secp521r1 -genkey`: its private scalar...
 const KEY_D: &str = "\
